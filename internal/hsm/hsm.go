@@ -1,0 +1,57 @@
+// Package hsm is keyhold's crypto boundary. Only code below this package
+// ever holds plaintext key material of KMS keys, domain keys or the root of
+// trust; everything above it handles sealed blobs (EKTs, wrapped domain keys)
+// and opaque identifiers. The only plaintext that crosses the boundary is the
+// plaintext that is an output by definition: Decrypt's plaintext, a data
+// key's plaintext, GenerateRandom's bytes, and (for SigV4) an access key's
+// secret opened with OpenSecret.
+//
+// This package imports no keyhold package but the root.
+package hsm
+
+import (
+	"context"
+
+	"github.com/keyhold/keyhold"
+)
+
+// Boundary is the crypto boundary. Implementations: internal/hsm/soft
+// (software, default) and, later, internal/hsm/pkcs11.
+//
+// All methods are safe for concurrent use.
+type Boundary interface {
+	// CreateDomainKey generates a new AES-256 domain key for region, makes
+	// it the active domain key of that region inside the boundary, and
+	// returns it wrapped by the root of trust for the caller to store.
+	CreateDomainKey(ctx context.Context, region string) (*keyhold.DomainKey, error)
+	// LoadDomainKeys unwraps stored domain keys into the boundary. For each
+	// region the newest one becomes active.
+	LoadDomainKeys(ctx context.Context, dks []*keyhold.DomainKey) error
+	// HasDomainKey reports whether region has an active domain key loaded.
+	HasDomainKey(region string) bool
+
+	// GenerateBackingKey creates new 256-bit symmetric key material for the
+	// key keyARN in region, sealed as an EKT under the region's active
+	// domain key with keyARN and the new material id bound as AAD.
+	GenerateBackingKey(ctx context.Context, region, keyARN string) (*keyhold.BackingKey, error)
+
+	// Encrypt encrypts plaintext under bk (a backing key of the key
+	// bk.KeyARN) and returns a ciphertext blob in format v1 (see
+	// docs/ciphertext-format.md), binding the encryption context.
+	Encrypt(ctx context.Context, bk *keyhold.BackingKey, plaintext []byte, encryptionContext map[string]string) ([]byte, error)
+	// Decrypt opens a ciphertext blob made by Encrypt under bk. Any failure
+	// to authenticate (wrong key, wrong context, tampering) returns
+	// ErrInvalidCiphertext.
+	Decrypt(ctx context.Context, bk *keyhold.BackingKey, blob []byte, encryptionContext map[string]string) ([]byte, error)
+
+	// GenerateRandom returns n random bytes.
+	GenerateRandom(ctx context.Context, n int) ([]byte, error)
+
+	// SealSecret encrypts a secret (for example an access key's secret) for
+	// storage, bound to label. OpenSecret reverses it.
+	SealSecret(ctx context.Context, label string, secret []byte) ([]byte, error)
+	OpenSecret(ctx context.Context, label string, sealed []byte) ([]byte, error)
+
+	// Close zeroes and releases key material held by the boundary.
+	Close() error
+}
