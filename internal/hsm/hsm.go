@@ -6,7 +6,14 @@
 // key's plaintext, GenerateRandom's bytes, and (for SigV4) an access key's
 // secret opened with OpenSecret.
 //
-// This package imports no keyhold package but the root.
+// The package holds what every backend shares: the Boundary interface, the
+// byte formats of everything the boundary emits (ciphertext blobs, EKTs,
+// wrapped domain keys, sealed secrets; see docs/ciphertext-format.md), the
+// SP 800-108 KDF, and the known-answer self-tests a backend runs at start.
+// Backends (internal/hsm/soft, later internal/hsm/pkcs11) hold the keys.
+//
+// This package imports no keyhold package but the root, and only the
+// standard library's cryptography (TestImports holds the rule).
 package hsm
 
 import (
@@ -32,26 +39,32 @@ type Boundary interface {
 
 	// GenerateBackingKey creates new 256-bit symmetric key material for the
 	// key keyARN in region, sealed as an EKT under the region's active
-	// domain key with keyARN and the new material id bound as AAD.
+	// domain key with keyARN and the new material id bound as AAD. keyARN
+	// must be an ARN in region, and region must have a domain key.
 	GenerateBackingKey(ctx context.Context, region, keyARN string) (*keyhold.BackingKey, error)
 
 	// Encrypt encrypts plaintext under bk (a backing key of the key
 	// bk.KeyARN) and returns a ciphertext blob in format v1 (see
 	// docs/ciphertext-format.md), binding the encryption context.
 	Encrypt(ctx context.Context, bk *keyhold.BackingKey, plaintext []byte, encryptionContext map[string]string) ([]byte, error)
-	// Decrypt opens a ciphertext blob made by Encrypt under bk. Any failure
-	// to authenticate (wrong key, wrong context, tampering) returns
-	// ErrInvalidCiphertext.
+	// Decrypt opens a ciphertext blob made by Encrypt under bk. A blob that
+	// is malformed, names another key or backing key than bk, or fails to
+	// authenticate (wrong key, wrong context, tampering) gives an error for
+	// which errors.Is(err, ErrInvalidCiphertext) holds; the caller cannot
+	// tell these cases apart. Any other error (bk's domain key not loaded,
+	// bk's EKT does not open) is an internal error.
 	Decrypt(ctx context.Context, bk *keyhold.BackingKey, blob []byte, encryptionContext map[string]string) ([]byte, error)
 
-	// GenerateRandom returns n random bytes.
+	// GenerateRandom returns n random bytes from the boundary's CSPRNG.
 	GenerateRandom(ctx context.Context, n int) ([]byte, error)
 
 	// SealSecret encrypts a secret (for example an access key's secret) for
-	// storage, bound to label. OpenSecret reverses it.
+	// storage, bound to label (for example the access key id). OpenSecret
+	// reverses it and fails if label differs.
 	SealSecret(ctx context.Context, label string, secret []byte) ([]byte, error)
 	OpenSecret(ctx context.Context, label string, sealed []byte) ([]byte, error)
 
-	// Close zeroes and releases key material held by the boundary.
+	// Close zeroes and releases key material held by the boundary. Every
+	// later call but Close fails.
 	Close() error
 }

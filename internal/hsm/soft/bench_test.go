@@ -1,0 +1,57 @@
+package soft
+
+import (
+	"testing"
+)
+
+var benchContext = map[string]string{"tenant": "acme", "purpose": "benchmark"}
+
+func BenchmarkEncrypt1KiB(b *testing.B) {
+	bd, _, bk := setup(b)
+	pt := make([]byte, 1024)
+	b.SetBytes(int64(len(pt)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bd.Encrypt(ctx, bk, pt, benchContext); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecrypt1KiB(b *testing.B) {
+	bd, _, bk := setup(b)
+	blob := mustEncrypt(b, bd, bk, make([]byte, 1024), benchContext)
+	b.SetBytes(1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bd.Decrypt(ctx, bk, blob, benchContext); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncrypt1KiBParallel(b *testing.B) {
+	bd, _, bk := setup(b)
+	pt := make([]byte, 1024)
+	b.SetBytes(int64(len(pt)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := bd.Encrypt(ctx, bk, pt, benchContext); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkGenerateBackingKey(b *testing.B) {
+	bd, _, _ := setup(b)
+	arn := testARN("bench")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bd.GenerateBackingKey(ctx, testRegion, arn); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
