@@ -1,0 +1,193 @@
+// Package awsapi is keyhold's AWS wire layer: HTTP, the AWS JSON 1.1
+// protocol (POST /, X-Amz-Target: TrentService.<Operation>), SigV4
+// authentication of every request, decoding and validation against the API
+// model (internal/kmsapi), and the mapping of errors to
+// {"__type", "message"} with AWS's HTTP statuses.
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/kms"
+	"github.com/keyhold/keyhold/internal/kmsapi"
+)
+
+// MaxBodyBytes caps a request body. The largest legal KMS request is a
+// PutKeyPolicy/CreateKey with a 131072-character policy, which JSON escaping
+// can grow to ~6 bytes a character; 1 MiB leaves ample room above that.
+const MaxBodyBytes = 1 << 20
+
+const (
+	contentType  = "application/x-amz-json-1.1"
+	targetPrefix = "TrentService."
+)
+
+// Authenticator turns a request into the caller's identity, or an AWS
+// authentication error (*keyhold.Error).
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request, body []byte) (*kms.Caller, error)
+}
+
+// Handler serves the KMS API.
+type Handler struct {
+	svc  *kms.Service
+	auth Authenticator
+	log  *slog.Logger
+}
+
+// NewHandler returns the HTTP handler of the KMS API.
+func NewHandler(svc *kms.Service, auth Authenticator, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{svc: svc, auth: auth, log: log}
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.Error("panic serving request", "request_id", reqID, "panic", fmt.Sprint(v))
+			h.writeError(w, reqID, "", internalError)
+		}
+	}()
+
+	op, err := checkProtocol(r)
+	if err != nil {
+		h.writeError(w, reqID, op, err)
+		return
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			bufPool.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
+		h.writeError(w, reqID, op, keyhold.NewError(keyhold.ErrCodeSerialization, "Could not read the request body."))
+		return
+	}
+	body := buf.Bytes()
+	if len(body) > MaxBodyBytes {
+		h.writeError(w, reqID, op, keyhold.Errorf(keyhold.ErrCodeRequestEntityTooLarge,
+			"Request body is larger than %d bytes.", MaxBodyBytes))
+		return
+	}
+
+	caller, err := h.auth.Authenticate(r.Context(), r, body)
+	if err != nil {
+		h.writeError(w, reqID, op, err)
+		return
+	}
+	caller.RequestID = reqID
+
+	in, err := kmsapi.DecodeInput(op, body)
+	if err != nil {
+		h.writeError(w, reqID, op, err)
+		return
+	}
+	if err := in.Validate(); err != nil {
+		h.writeError(w, reqID, op, err)
+		return
+	}
+	out, err := h.svc.Dispatch(r.Context(), caller, in)
+	if err != nil {
+		h.writeError(w, reqID, op, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, out)
+	h.log.Debug("request", "request_id", reqID, "operation", op, "account", caller.Account, "region", caller.Region, "status", http.StatusOK)
+}
+
+// checkProtocol checks method, content type and target, and returns the
+// operation name.
+func checkProtocol(r *http.Request) (string, error) {
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, targetPrefix)
+	if r.Method != http.MethodPost || (r.URL.Path != "/" && r.URL.Path != "") {
+		return "", keyhold.NewError(keyhold.ErrCodeUnknownOperation, "Only POST / is served; the operation goes in the X-Amz-Target header.")
+	}
+	if target == "" {
+		return "", keyhold.NewError(keyhold.ErrCodeUnknownOperation, "Missing X-Amz-Target header; it names the operation, e.g. TrentService.Encrypt.")
+	}
+	if !ok || !kmsapi.IsOperation(op) {
+		return "", keyhold.Errorf(keyhold.ErrCodeUnknownOperation, "Unknown operation %s", target)
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != contentType {
+		// AWS JSON services answer an unexpected content type as an
+		// unknown operation.
+		return op, keyhold.Errorf(keyhold.ErrCodeUnknownOperation,
+			"Unsupported Content-Type %q: the KMS API uses %s.", r.Header.Get("Content-Type"), contentType)
+	}
+	return op, nil
+}
+
+type errorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, reqID, op string, err error) {
+	e, ok := keyhold.AsError(err)
+	if !ok {
+		// Never show internal detail to the caller; it may name files,
+		// SQL or worse. The log has it, under the request id.
+		h.log.Error("internal error", "request_id", reqID, "operation", op, "error", err.Error())
+		e = internalError
+	} else if e.Code == keyhold.ErrCodeInternal {
+		h.log.Error("internal error", "request_id", reqID, "operation", op, "error", err.Error())
+	}
+	status := statusOf(e.Code)
+	h.log.Debug("request", "request_id", reqID, "operation", op, "status", status, "error_code", e.Code)
+	h.writeJSON(w, status, errorBody{Type: e.Code, Message: e.Message})
+}
+
+func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.log.Error("encoding response", "error", err.Error())
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(errorBody{Type: internalError.Code, Message: internalError.Message})
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// newRequestID returns a random UUID, as AWS's x-amzn-RequestId.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hexd = "0123456789abcdef"
+	var out [36]byte
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexd[c>>4], hexd[c&0xf]
+		j += 2
+	}
+	return string(out[:])
+}

@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/awsapi"
+	"github.com/keyhold/keyhold/internal/hsm/soft"
+	"github.com/keyhold/keyhold/internal/kms"
+	"github.com/keyhold/keyhold/internal/store/sqlite"
+)
+
+// File names inside the data directory.
+const (
+	rootKeyFile     = "root.key"
+	databaseFile    = "keyhold.db"
+	credentialsFile = "credentials"
+	adminUserName   = "keyhold-admin"
+	// credentialsProfile is the profile written to <data>/credentials.
+	credentialsProfile = "keyhold"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish
+// after SIGINT/SIGTERM.
+const shutdownTimeout = 30 * time.Second
+
+func runServe(ctx context.Context, args []string, env *Env) error {
+	cfg, err := loadConfig("serve", args, false, env.Getenv)
+	if err != nil {
+		return err
+	}
+	return run(ctx, cfg, false, env)
+}
+
+func runDev(ctx context.Context, args []string, env *Env) error {
+	cfg, err := loadConfig("dev", args, true, env.Getenv)
+	if err != nil {
+		return err
+	}
+	return run(ctx, cfg, true, env)
+}
+
+// server is a running keyhold: its parts and listeners.
+type server struct {
+	cfg      *Config
+	log      *slog.Logger
+	store    keyhold.Store
+	boundary *soft.Boundary
+	svc      *kms.Service
+	ready    atomic.Bool
+}
+
+func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
+	log := newLogger(cfg, env.Stderr)
+	if dev && cfg.Data == "" {
+		dir, err := os.MkdirTemp("", "keyhold-dev-")
+		if err != nil {
+			return fmt.Errorf("creating temporary data directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cfg.Data = dir
+	}
+	if dev && !isLoopback(cfg.Listen) {
+		log.Warn("keyhold dev is listening on a non-loopback address and accepts ANY credentials; never expose it to a shared network", "listen", cfg.Listen)
+	}
+	s, err := openServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if !dev {
+		if err := s.bootstrap(ctx); err != nil {
+			return err
+		}
+	}
+
+	var auth awsapi.Authenticator
+	if dev {
+		auth = awsapi.NewDevAuthenticator(cfg.AccountID)
+	} else {
+		auth = awsapi.NewSigV4Authenticator(s.svc, cfg.Regions)
+	}
+	api := &http.Server{
+		Handler:           awsapi.NewHandler(s.svc, auth, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	admin := &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+
+	apiLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (is another keyhold running? choose another address with --listen)", cfg.Listen, err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		apiLn.Close()
+		return fmt.Errorf("admin listener on %s: %w (choose another address with --admin-listen)", cfg.AdminListen, err)
+	}
+	mode := "serve"
+	if dev {
+		mode = "dev"
+	}
+	log.Info("keyhold started", "mode", mode, "version", Version, "listen", apiLn.Addr().String(),
+		"admin_listen", adminLn.Addr().String(), "data", cfg.Data)
+
+	errc := make(chan error, 2)
+	go func() { errc <- serveHTTP(api, apiLn) }()
+	go func() { errc <- serveHTTP(admin, adminLn) }()
+	s.ready.Store(true)
+	if env.Listening != nil {
+		env.Listening(apiLn.Addr().String(), adminLn.Addr().String())
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests", "timeout", shutdownTimeout.String())
+	case err := <-errc:
+		log.Error("listener failed", "error", err.Error())
+	}
+	s.ready.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	errAPI := api.Shutdown(sctx)
+	errAdmin := admin.Shutdown(sctx)
+	if err := errors.Join(errAPI, errAdmin); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("keyhold stopped")
+	return nil
+}
+
+func serveHTTP(srv *http.Server, ln net.Listener) error {
+	err := srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// openServer opens the data directory, the crypto boundary and the store.
+func openServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	if fi, err := os.Stat(cfg.Data); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("data directory is accessible by other users; run chmod 700 on it", "data", cfg.Data, "mode", fi.Mode().Perm().String())
+	}
+	b, err := soft.New(ctx, soft.Options{RootKeyPath: filepath.Join(cfg.Data, rootKeyFile)})
+	if err != nil {
+		return nil, fmt.Errorf("opening root of trust: %w", err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.Data, databaseFile))
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	svc := kms.New(kms.Config{Store: st, Boundary: b, Logger: log})
+	if err := svc.LoadDomainKeys(ctx); err != nil {
+		st.Close()
+		b.Close()
+		return nil, err
+	}
+	return &server{cfg: cfg, log: log, store: st, boundary: b, svc: svc}, nil
+}
+
+func (s *server) close() {
+	if err := s.store.Close(); err != nil {
+		s.log.Error("closing store", "error", err.Error())
+	}
+	if err := s.boundary.Close(); err != nil {
+		s.log.Error("closing crypto boundary", "error", err.Error())
+	}
+}
+
+// bootstrap creates the account and its admin access key on first start
+// and writes the key to <data>/credentials.
+func (s *server) bootstrap(ctx context.Context) error {
+	created, err := s.svc.EnsureAccount(ctx, s.cfg.AccountID)
+	if err != nil {
+		return fmt.Errorf("creating account: %w", err)
+	}
+	if !created {
+		return nil
+	}
+	principal := "arn:" + keyhold.Partition + ":iam::" + s.cfg.AccountID + ":user/" + adminUserName
+	id, secret, err := s.svc.CreateAccessKey(ctx, s.cfg.AccountID, principal)
+	if err != nil {
+		return fmt.Errorf("creating admin access key: %w", err)
+	}
+	path := filepath.Join(s.cfg.Data, credentialsFile)
+	if err := writeCredentials(path, id, secret); err != nil {
+		return err
+	}
+	s.log.Info("first start: created account and admin access key; credentials written (profile "+credentialsProfile+")",
+		"account", s.cfg.AccountID, "principal", principal, "access_key_id", id, "path", path)
+	return nil
+}
+
+// writeCredentials writes the AWS shared-credentials file, mode 0600.
+func writeCredentials(path, id, secret string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing credentials file: %w", err)
+	}
+	_, err = fmt.Fprintf(f, "[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", credentialsProfile, id, secret)
+	if err2 := f.Sync(); err == nil {
+		err = err2
+	}
+	if err2 := f.Close(); err == nil {
+		err = err2
+	}
+	if err != nil {
+		return fmt.Errorf("writing credentials file: %w", err)
+	}
+	return nil
+}
+
+func (s *server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !s.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "not ready\n")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := s.store.GetAccount(ctx, s.cfg.AccountID); err != nil && !errors.Is(err, keyhold.ErrNotFound) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "store unavailable\n")
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	return mux
+}

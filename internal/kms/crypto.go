@@ -1,0 +1,318 @@
+package kms
+
+import (
+	"context"
+	"errors"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/hsm"
+	"github.com/keyhold/keyhold/internal/kmsapi"
+)
+
+const dryRunMessage = "The request would have succeeded, but the DryRun option is set."
+
+var errDryRun = keyhold.NewError(keyhold.ErrCodeDryRunOperation, dryRunMessage)
+
+func isDryRun(p *bool) bool { return p != nil && *p }
+
+// errRecipient is returned for the Nitro Enclaves Recipient parameter, which
+// needs an attestation document keyhold cannot verify.
+var errRecipient = keyhold.NewError(keyhold.ErrCodeUnsupportedOperation,
+	"The Recipient parameter (AWS Nitro Enclaves attestation) is not supported by keyhold.")
+
+// encryptionKey resolves keyID for a symmetric encryption operation named
+// op and returns the key and its current backing key.
+func (s *Service) encryptionKey(ctx context.Context, c *Caller, keyID, op string, alg kmsapi.EncryptionAlgorithmSpec) (*keyhold.Key, *keyhold.BackingKey, error) {
+	k, err := s.resolveKey(ctx, c, keyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkUsable(k); err != nil {
+		return nil, nil, err
+	}
+	if err := checkUsage(k, keyhold.KeyUsageEncryptDecrypt, op); err != nil {
+		return nil, nil, err
+	}
+	if err := checkAlgorithm(k, alg); err != nil {
+		return nil, nil, err
+	}
+	bk, err := s.backingKey(ctx, k.ARN, k.CurrentMaterialID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, bk, nil
+}
+
+func checkAlgorithm(k *keyhold.Key, alg kmsapi.EncryptionAlgorithmSpec) error {
+	if alg != "" && string(alg) != keyhold.AlgorithmSymmetric {
+		return keyhold.Errorf(keyhold.ErrCodeInvalidKeyUsage,
+			"Algorithm %s is incompatible with key spec %s.", alg, k.KeySpec)
+	}
+	return nil
+}
+
+func (s *Service) backingKey(ctx context.Context, keyARN, materialID string) (*keyhold.BackingKey, error) {
+	bk, err := s.store.GetBackingKey(ctx, keyARN, materialID)
+	if err != nil {
+		return nil, internal(err)
+	}
+	return bk, nil
+}
+
+// Encrypt encrypts up to 4096 bytes under a symmetric key.
+func (s *Service) Encrypt(ctx context.Context, c *Caller, in *kmsapi.EncryptInput) (*kmsapi.EncryptOutput, error) {
+	k, bk, err := s.encryptionKey(ctx, c, str(in.KeyId), "Encrypt", val(in.EncryptionAlgorithm))
+	if err != nil {
+		return nil, err
+	}
+	if isDryRun(in.DryRun) {
+		return nil, errDryRun
+	}
+	blob, err := s.hsm.Encrypt(ctx, bk, in.Plaintext, in.EncryptionContext)
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &kmsapi.EncryptOutput{
+		CiphertextBlob:      blob,
+		KeyId:               ptr(k.ARN),
+		EncryptionAlgorithm: ptr(kmsapi.EncryptionAlgorithmSpec(keyhold.AlgorithmSymmetric)),
+	}, nil
+}
+
+// errInvalidCiphertext is AWS's answer to any ciphertext that cannot be
+// decrypted: the message is empty, so it tells an attacker nothing.
+var errInvalidCiphertext = keyhold.NewError(keyhold.ErrCodeInvalidCiphertext, "")
+
+var errIncorrectKey = keyhold.NewError(keyhold.ErrCodeIncorrectKey,
+	"The key ID in the request does not identify a CMK that can perform this operation.")
+
+// decryptBlob decrypts a ciphertext blob for Decrypt and ReEncrypt. keyID,
+// if given, must name the key the blob was made under. When ignoreCiphertext
+// is set (a dry run with IGNORE_CIPHERTEXT) only the key is checked.
+func (s *Service) decryptBlob(ctx context.Context, c *Caller, blob []byte, keyID string, ec map[string]string, alg kmsapi.EncryptionAlgorithmSpec, op string, dryRun, ignoreCiphertext bool) (*keyhold.Key, *keyhold.BackingKey, []byte, error) {
+	if ignoreCiphertext {
+		if keyID == "" {
+			return nil, nil, nil, keyhold.NewError(keyhold.ErrCodeValidation,
+				"KeyId is required when the DryRun modifier IGNORE_CIPHERTEXT is set.")
+		}
+		k, err := s.resolveKey(ctx, c, keyID)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := checkUsable(k); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := checkUsage(k, keyhold.KeyUsageEncryptDecrypt, op); err != nil {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, errDryRun
+	}
+	if len(blob) == 0 {
+		return nil, nil, nil, keyhold.NewError(keyhold.ErrCodeValidation,
+			"1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
+	}
+	h, err := hsm.ParseCiphertext(blob)
+	if err != nil {
+		return nil, nil, nil, errInvalidCiphertext
+	}
+	owner, err := keyhold.ParseARN(h.KeyARN)
+	if err != nil || owner.Region != c.Region {
+		// A blob made in another region (or not by keyhold) cannot be
+		// decrypted here.
+		return nil, nil, nil, errInvalidCiphertext
+	}
+	if owner.Account != c.Account {
+		return nil, nil, nil, accessDenied(c, h.KeyARN)
+	}
+	if keyID != "" {
+		want, err := s.resolveKey(ctx, c, keyID)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if want.ARN != h.KeyARN {
+			return nil, nil, nil, errIncorrectKey
+		}
+	}
+	k, err := s.getKey(ctx, h.KeyARN)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkUsable(k); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkUsage(k, keyhold.KeyUsageEncryptDecrypt, op); err != nil {
+		return nil, nil, nil, err
+	}
+	if alg != "" && string(alg) != keyhold.AlgorithmSymmetric {
+		return nil, nil, nil, errIncorrectKey
+	}
+	bk, err := s.store.GetBackingKey(ctx, k.ARN, h.MaterialID)
+	if errors.Is(err, keyhold.ErrNotFound) {
+		return nil, nil, nil, errInvalidCiphertext
+	}
+	if err != nil {
+		return nil, nil, nil, internal(err)
+	}
+	if dryRun {
+		return nil, nil, nil, errDryRun
+	}
+	pt, err := s.hsm.Decrypt(ctx, bk, blob, ec)
+	if errors.Is(err, hsm.ErrInvalidCiphertext) {
+		return nil, nil, nil, errInvalidCiphertext
+	}
+	if err != nil {
+		return nil, nil, nil, internal(err)
+	}
+	return k, bk, pt, nil
+}
+
+func ignoresCiphertext(dryRun *bool, mods []kmsapi.DryRunModifierType) bool {
+	if !isDryRun(dryRun) {
+		return false
+	}
+	for _, m := range mods {
+		if m == kmsapi.DryRunModifierTypeIgnoreCiphertext {
+			return true
+		}
+	}
+	return false
+}
+
+// Decrypt decrypts a ciphertext blob. The blob names its key, so KeyId is
+// optional; when given it must name that key.
+func (s *Service) Decrypt(ctx context.Context, c *Caller, in *kmsapi.DecryptInput) (*kmsapi.DecryptOutput, error) {
+	if in.Recipient != nil {
+		return nil, errRecipient
+	}
+	k, bk, pt, err := s.decryptBlob(ctx, c, in.CiphertextBlob, str(in.KeyId), in.EncryptionContext,
+		val(in.EncryptionAlgorithm), "Decrypt", isDryRun(in.DryRun), ignoresCiphertext(in.DryRun, in.DryRunModifiers))
+	if err != nil {
+		return nil, err
+	}
+	return &kmsapi.DecryptOutput{
+		KeyId:               ptr(k.ARN),
+		Plaintext:           pt,
+		EncryptionAlgorithm: ptr(kmsapi.EncryptionAlgorithmSpec(keyhold.AlgorithmSymmetric)),
+		KeyMaterialId:       ptr(bk.MaterialID),
+	}, nil
+}
+
+// ReEncrypt decrypts a blob and encrypts its plaintext under the
+// destination key without the plaintext leaving the service.
+func (s *Service) ReEncrypt(ctx context.Context, c *Caller, in *kmsapi.ReEncryptInput) (*kmsapi.ReEncryptOutput, error) {
+	// Check the destination first so a dry run checks both sides.
+	dk, dbk, err := s.encryptionKey(ctx, c, str(in.DestinationKeyId), "ReEncrypt", val(in.DestinationEncryptionAlgorithm))
+	if err != nil {
+		return nil, err
+	}
+	sk, sbk, pt, err := s.decryptBlob(ctx, c, in.CiphertextBlob, str(in.SourceKeyId), in.SourceEncryptionContext,
+		val(in.SourceEncryptionAlgorithm), "ReEncrypt", isDryRun(in.DryRun), ignoresCiphertext(in.DryRun, in.DryRunModifiers))
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pt)
+	blob, err := s.hsm.Encrypt(ctx, dbk, pt, in.DestinationEncryptionContext)
+	if err != nil {
+		return nil, internal(err)
+	}
+	sym := kmsapi.EncryptionAlgorithmSpec(keyhold.AlgorithmSymmetric)
+	return &kmsapi.ReEncryptOutput{
+		CiphertextBlob:                 blob,
+		SourceKeyId:                    ptr(sk.ARN),
+		KeyId:                          ptr(dk.ARN),
+		SourceEncryptionAlgorithm:      &sym,
+		DestinationEncryptionAlgorithm: &sym,
+		SourceKeyMaterialId:            ptr(sbk.MaterialID),
+		DestinationKeyMaterialId:       ptr(dbk.MaterialID),
+	}, nil
+}
+
+// dataKeySize returns the data key length that KeySpec or NumberOfBytes
+// asks for; exactly one of them must be given.
+func dataKeySize(spec kmsapi.DataKeySpec, n *int32) (int, error) {
+	if (spec == "") == (n == nil) {
+		return 0, keyhold.NewError(keyhold.ErrCodeValidation, "Please specify either number of bytes or key spec.")
+	}
+	switch {
+	case n != nil:
+		return int(*n), nil
+	case spec == kmsapi.DataKeySpecAes128:
+		return 16, nil
+	default:
+		return 32, nil
+	}
+}
+
+// generateDataKey makes a data key and its ciphertext under keyID.
+func (s *Service) generateDataKey(ctx context.Context, c *Caller, keyID string, spec kmsapi.DataKeySpec, n *int32, ec map[string]string, dryRun bool, op string) (*keyhold.Key, *keyhold.BackingKey, []byte, []byte, error) {
+	size, err := dataKeySize(spec, n)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	k, bk, err := s.encryptionKey(ctx, c, keyID, op, "")
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if dryRun {
+		return nil, nil, nil, nil, errDryRun
+	}
+	pt, err := s.hsm.GenerateRandom(ctx, size)
+	if err != nil {
+		return nil, nil, nil, nil, internal(err)
+	}
+	blob, err := s.hsm.Encrypt(ctx, bk, pt, ec)
+	if err != nil {
+		return nil, nil, nil, nil, internal(err)
+	}
+	return k, bk, pt, blob, nil
+}
+
+// GenerateDataKey returns a data key in plaintext and encrypted.
+func (s *Service) GenerateDataKey(ctx context.Context, c *Caller, in *kmsapi.GenerateDataKeyInput) (*kmsapi.GenerateDataKeyOutput, error) {
+	if in.Recipient != nil {
+		return nil, errRecipient
+	}
+	k, bk, pt, blob, err := s.generateDataKey(ctx, c, str(in.KeyId), val(in.KeySpec), in.NumberOfBytes, in.EncryptionContext, isDryRun(in.DryRun), "GenerateDataKey")
+	if err != nil {
+		return nil, err
+	}
+	return &kmsapi.GenerateDataKeyOutput{
+		CiphertextBlob: blob,
+		Plaintext:      pt,
+		KeyId:          ptr(k.ARN),
+		KeyMaterialId:  ptr(bk.MaterialID),
+	}, nil
+}
+
+// GenerateDataKeyWithoutPlaintext returns only the encrypted data key.
+func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c *Caller, in *kmsapi.GenerateDataKeyWithoutPlaintextInput) (*kmsapi.GenerateDataKeyWithoutPlaintextOutput, error) {
+	k, bk, pt, blob, err := s.generateDataKey(ctx, c, str(in.KeyId), val(in.KeySpec), in.NumberOfBytes, in.EncryptionContext, isDryRun(in.DryRun), "GenerateDataKeyWithoutPlaintext")
+	if err != nil {
+		return nil, err
+	}
+	clear(pt)
+	return &kmsapi.GenerateDataKeyWithoutPlaintextOutput{
+		CiphertextBlob: blob,
+		KeyId:          ptr(k.ARN),
+		KeyMaterialId:  ptr(bk.MaterialID),
+	}, nil
+}
+
+// GenerateRandom returns 1 to 1024 random bytes.
+func (s *Service) GenerateRandom(ctx context.Context, c *Caller, in *kmsapi.GenerateRandomInput) (*kmsapi.GenerateRandomOutput, error) {
+	if in.Recipient != nil {
+		return nil, errRecipient
+	}
+	if in.NumberOfBytes == nil {
+		return nil, keyhold.NewError(keyhold.ErrCodeValidation, "NumberOfBytes is required.")
+	}
+	if in.CustomKeyStoreId != nil {
+		return nil, keyhold.Errorf(keyhold.ErrCodeCustomKeyStoreNotFound,
+			"Custom key store %s does not exist.", *in.CustomKeyStoreId)
+	}
+	b, err := s.hsm.GenerateRandom(ctx, int(*in.NumberOfBytes))
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &kmsapi.GenerateRandomOutput{Plaintext: b}, nil
+}

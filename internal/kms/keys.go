@@ -1,0 +1,187 @@
+package kms
+
+import (
+	"context"
+	"strings"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/kmsapi"
+)
+
+// CreateKey creates a KMS key. The foundation supports symmetric encryption
+// keys (SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT) with origin AWS_KMS.
+func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKeyInput) (*kmsapi.CreateKeyOutput, error) {
+	spec := string(val(in.KeySpec))
+	if in.CustomerMasterKeySpec != nil {
+		if spec != "" {
+			return nil, keyhold.NewError(keyhold.ErrCodeValidation,
+				"You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.")
+		}
+		spec = string(*in.CustomerMasterKeySpec)
+	}
+	if spec == "" {
+		spec = keyhold.KeySpecSymmetricDefault
+	}
+	usage := string(val(in.KeyUsage))
+	if spec != keyhold.KeySpecSymmetricDefault {
+		if usage == "" {
+			return nil, keyhold.NewError(keyhold.ErrCodeValidation,
+				"You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.")
+		}
+		return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
+			"KeySpec %s is not supported by keyhold yet.", spec)
+	}
+	if usage == "" {
+		usage = keyhold.KeyUsageEncryptDecrypt
+	}
+	if usage != keyhold.KeyUsageEncryptDecrypt {
+		return nil, keyhold.Errorf(keyhold.ErrCodeValidation,
+			"KeyUsage %s is not compatible with KeySpec %s", usage, spec)
+	}
+	origin := string(val(in.Origin))
+	if origin == "" {
+		origin = keyhold.OriginAWSKMS
+	}
+	if origin != keyhold.OriginAWSKMS {
+		return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
+			"Origin %s is not supported by keyhold yet.", origin)
+	}
+	if in.CustomKeyStoreId != nil {
+		return nil, keyhold.Errorf(keyhold.ErrCodeCustomKeyStoreNotFound,
+			"Custom key store %s does not exist.", *in.CustomKeyStoreId)
+	}
+	if in.XksKeyId != nil {
+		return nil, keyhold.NewError(keyhold.ErrCodeValidation,
+			"XksKeyId can only be specified with a custom key store of type EXTERNAL_KEY_STORE.")
+	}
+	if in.MultiRegion != nil && *in.MultiRegion {
+		return nil, keyhold.NewError(keyhold.ErrCodeUnsupportedOperation,
+			"Multi-Region keys are not supported by keyhold yet.")
+	}
+	tags, err := checkTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := s.ensureDomainKey(ctx, c.Region); err != nil {
+		return nil, internal(err)
+	}
+	id := newUUID()
+	arn := keyhold.KeyARN(c.Region, c.Account, id)
+	bk, err := s.hsm.GenerateBackingKey(ctx, c.Region, arn)
+	if err != nil {
+		return nil, internal(err)
+	}
+	k := &keyhold.Key{
+		ARN:               arn,
+		ID:                id,
+		Account:           c.Account,
+		Region:            c.Region,
+		Description:       str(in.Description),
+		KeyUsage:          usage,
+		KeySpec:           spec,
+		Origin:            origin,
+		State:             keyhold.KeyStateEnabled,
+		Policy:            str(in.Policy),
+		CreationDate:      s.now().UTC(),
+		CurrentMaterialID: bk.MaterialID,
+	}
+	bk.CreationDate = k.CreationDate
+	if err := s.store.CreateKey(ctx, k, tags, bk); err != nil {
+		return nil, internal(err)
+	}
+	s.log.DebugContext(ctx, "created key", "key_arn", arn, "request_id", c.RequestID)
+	return &kmsapi.CreateKeyOutput{KeyMetadata: keyMetadata(k)}, nil
+}
+
+// checkTags applies the tag rules that are not in the API model: no "aws:"
+// prefix (it is reserved for AWS), no duplicate keys, at most 50 tags.
+func checkTags(in []kmsapi.Tag) ([]keyhold.Tag, error) {
+	if len(in) > 50 {
+		return nil, keyhold.NewError(keyhold.ErrCodeTag, "Too many tags. A KMS key can have at most 50 tags.")
+	}
+	seen := make(map[string]bool, len(in))
+	tags := make([]keyhold.Tag, 0, len(in))
+	for _, t := range in {
+		k, v := str(t.TagKey), str(t.TagValue)
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return nil, keyhold.NewError(keyhold.ErrCodeTag, "Tags beginning with aws: are reserved")
+		}
+		if seen[k] {
+			return nil, keyhold.NewError(keyhold.ErrCodeTag, "Duplicate tag keys")
+		}
+		seen[k] = true
+		tags = append(tags, keyhold.Tag{Key: k, Value: v})
+	}
+	return tags, nil
+}
+
+// DescribeKey returns a key's metadata.
+func (s *Service) DescribeKey(ctx context.Context, c *Caller, in *kmsapi.DescribeKeyInput) (*kmsapi.DescribeKeyOutput, error) {
+	k, err := s.resolveKey(ctx, c, str(in.KeyId))
+	if err != nil {
+		return nil, err
+	}
+	return &kmsapi.DescribeKeyOutput{KeyMetadata: keyMetadata(k)}, nil
+}
+
+// keyMetadata renders a key as AWS's KeyMetadata, with the members AWS
+// returns for a customer managed key.
+func keyMetadata(k *keyhold.Key) *kmsapi.KeyMetadata {
+	m := &kmsapi.KeyMetadata{
+		AWSAccountId:          ptr(k.Account),
+		KeyId:                 ptr(k.ID),
+		Arn:                   ptr(k.ARN),
+		CreationDate:          kmsapi.NewTimestamp(k.CreationDate),
+		Enabled:               ptr(k.Enabled()),
+		Description:           ptr(k.Description),
+		KeyUsage:              ptr(kmsapi.KeyUsageType(k.KeyUsage)),
+		KeyState:              ptr(kmsapi.KeyState(k.State)),
+		Origin:                ptr(kmsapi.OriginType(k.Origin)),
+		KeyManager:            ptr(kmsapi.KeyManagerType(keyhold.KeyManagerCustomer)),
+		CustomerMasterKeySpec: ptr(kmsapi.CustomerMasterKeySpec(k.KeySpec)),
+		KeySpec:               ptr(kmsapi.KeySpec(k.KeySpec)),
+		MultiRegion:           ptr(k.MultiRegion),
+	}
+	if k.KeySpec == keyhold.KeySpecSymmetricDefault {
+		m.EncryptionAlgorithms = []kmsapi.EncryptionAlgorithmSpec{kmsapi.EncryptionAlgorithmSpec(keyhold.AlgorithmSymmetric)}
+	}
+	if k.CurrentMaterialID != "" {
+		m.CurrentKeyMaterialId = ptr(k.CurrentMaterialID)
+	}
+	if k.State == keyhold.KeyStatePendingDeletion {
+		m.DeletionDate = kmsapi.NewTimestamp(k.DeletionDate)
+		m.PendingDeletionWindowInDays = ptr(int32(k.PendingWindowInDays))
+	}
+	return m
+}
+
+// ListKeys lists the caller's keys in the request's region. The marker is
+// the id of the last key returned.
+func (s *Service) ListKeys(ctx context.Context, c *Caller, in *kmsapi.ListKeysInput) (*kmsapi.ListKeysOutput, error) {
+	limit := 100
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	after := ""
+	if in.Marker != nil {
+		after = *in.Marker
+		if !validKeyID(after) {
+			return nil, keyhold.NewError(keyhold.ErrCodeInvalidMarker, "Invalid marker")
+		}
+	}
+	keys, err := s.store.ListKeys(ctx, c.Account, c.Region, after, limit+1)
+	if err != nil {
+		return nil, internal(err)
+	}
+	out := &kmsapi.ListKeysOutput{Keys: []kmsapi.KeyListEntry{}, Truncated: ptr(false)}
+	if len(keys) > limit {
+		keys = keys[:limit]
+		out.Truncated = ptr(true)
+		out.NextMarker = ptr(keys[len(keys)-1].ID)
+	}
+	for _, k := range keys {
+		out.Keys = append(out.Keys, kmsapi.KeyListEntry{KeyId: ptr(k.ID), KeyArn: ptr(k.ARN)})
+	}
+	return out, nil
+}

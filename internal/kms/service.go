@@ -1,0 +1,167 @@
+// Package kms is the key management service: one method per AWS KMS
+// operation, the key state rules, key resolution and the key hierarchy's
+// bookkeeping. It knows no HTTP and no SQL: requests arrive as decoded,
+// validated kmsapi inputs with a Caller, and persistence goes through
+// keyhold.Store. Every operation on key material goes through the crypto
+// boundary (internal/hsm).
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/hsm"
+	"github.com/keyhold/keyhold/internal/kmsapi"
+)
+
+// Caller is the authenticated identity of a request and where it is made.
+// The region is the one in the SigV4 credential scope.
+type Caller struct {
+	Account      string
+	Region       string
+	PrincipalARN string
+	AccessKeyID  string
+	RequestID    string
+}
+
+// Config holds the service's dependencies.
+type Config struct {
+	Store    keyhold.Store
+	Boundary hsm.Boundary
+	Logger   *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service implements the KMS operations.
+type Service struct {
+	store keyhold.Store
+	hsm   hsm.Boundary
+	log   *slog.Logger
+	now   func() time.Time
+
+	domainMu   sync.Mutex // serializes domain key creation
+	principals principalCache
+}
+
+// New returns a Service. Call LoadDomainKeys before serving.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, hsm: cfg.Boundary, log: cfg.Logger, now: cfg.Now}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// LoadDomainKeys loads every stored domain key into the crypto boundary.
+func (s *Service) LoadDomainKeys(ctx context.Context) error {
+	dks, err := s.store.ListDomainKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("kms: listing domain keys: %w", err)
+	}
+	if len(dks) == 0 {
+		return nil
+	}
+	if err := s.hsm.LoadDomainKeys(ctx, dks); err != nil {
+		return fmt.Errorf("kms: loading domain keys: %w", err)
+	}
+	return nil
+}
+
+// ensureDomainKey makes sure region has an active domain key, creating and
+// storing one on first use of the region.
+func (s *Service) ensureDomainKey(ctx context.Context, region string) error {
+	if s.hsm.HasDomainKey(region) {
+		return nil
+	}
+	s.domainMu.Lock()
+	defer s.domainMu.Unlock()
+	if s.hsm.HasDomainKey(region) {
+		return nil
+	}
+	// Another host sharing the store may have created it.
+	if err := s.LoadDomainKeys(ctx); err != nil {
+		return err
+	}
+	if s.hsm.HasDomainKey(region) {
+		return nil
+	}
+	dk, err := s.hsm.CreateDomainKey(ctx, region)
+	if err != nil {
+		return fmt.Errorf("kms: creating domain key for %s: %w", region, err)
+	}
+	if err := s.store.CreateDomainKey(ctx, dk); err != nil {
+		return fmt.Errorf("kms: storing domain key for %s: %w", region, err)
+	}
+	s.log.Info("created domain key", "region", region, "domain_key_id", dk.ID)
+	return nil
+}
+
+// Dispatch runs the operation for a decoded, validated input and returns its
+// output (a *kmsapi.<Op>Response). Errors are *keyhold.Error for anything
+// the caller did wrong; anything else is internal.
+func (s *Service) Dispatch(ctx context.Context, c *Caller, in kmsapi.Input) (any, error) {
+	switch in := in.(type) {
+	case *kmsapi.CreateKeyInput:
+		return s.CreateKey(ctx, c, in)
+	case *kmsapi.DescribeKeyInput:
+		return s.DescribeKey(ctx, c, in)
+	case *kmsapi.ListKeysInput:
+		return s.ListKeys(ctx, c, in)
+	case *kmsapi.EncryptInput:
+		return s.Encrypt(ctx, c, in)
+	case *kmsapi.DecryptInput:
+		return s.Decrypt(ctx, c, in)
+	case *kmsapi.ReEncryptInput:
+		return s.ReEncrypt(ctx, c, in)
+	case *kmsapi.GenerateDataKeyInput:
+		return s.GenerateDataKey(ctx, c, in)
+	case *kmsapi.GenerateDataKeyWithoutPlaintextInput:
+		return s.GenerateDataKeyWithoutPlaintext(ctx, c, in)
+	case *kmsapi.GenerateRandomInput:
+		return s.GenerateRandom(ctx, c, in)
+	}
+	return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
+		"%s is not supported by keyhold yet.", in.OperationName())
+}
+
+// newUUID returns a random (version 4) UUID in canonical lowercase form.
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// val returns *p, or the zero value for nil.
+func val[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func internal(err error) error {
+	return fmt.Errorf("kms: %w", err)
+}
