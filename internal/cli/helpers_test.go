@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -154,3 +156,7 @@ func wantAPIError(t *testing.T, err error, code, msg string) {
 		t.Fatalf("%s message:\n got: %q\nwant: %q", code, ae.ErrorMessage(), msg)
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
