@@ -9,6 +9,15 @@ import (
 	"github.com/keyhold/keyhold/internal/kmsapi"
 )
 
+func init() {
+	register("Encrypt", (*Service).Encrypt)
+	register("Decrypt", (*Service).Decrypt)
+	register("ReEncrypt", (*Service).ReEncrypt)
+	register("GenerateDataKey", (*Service).GenerateDataKey)
+	register("GenerateDataKeyWithoutPlaintext", (*Service).GenerateDataKeyWithoutPlaintext)
+	register("GenerateRandom", (*Service).GenerateRandom)
+}
+
 const dryRunMessage = "The request would have succeeded, but the DryRun option is set."
 
 var errDryRun = keyhold.NewError(keyhold.ErrCodeDryRunOperation, dryRunMessage)

@@ -8,6 +8,12 @@ import (
 	"github.com/keyhold/keyhold/internal/kmsapi"
 )
 
+func init() {
+	register("CreateKey", (*Service).CreateKey)
+	register("DescribeKey", (*Service).DescribeKey)
+	register("ListKeys", (*Service).ListKeys)
+}
+
 // CreateKey creates a KMS key. The foundation supports symmetric encryption
 // keys (SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT) with origin AWS_KMS.
 func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKeyInput) (*kmsapi.CreateKeyOutput, error) {

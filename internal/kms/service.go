@@ -16,7 +16,6 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/internal/hsm"
-	"github.com/keyhold/keyhold/internal/kmsapi"
 )
 
 // Caller is the authenticated identity of a request and where it is made.
@@ -103,34 +102,6 @@ func (s *Service) ensureDomainKey(ctx context.Context, region string) error {
 	}
 	s.log.Info("created domain key", "region", region, "domain_key_id", dk.ID)
 	return nil
-}
-
-// Dispatch runs the operation for a decoded, validated input and returns its
-// output (a *kmsapi.<Op>Response). Errors are *keyhold.Error for anything
-// the caller did wrong; anything else is internal.
-func (s *Service) Dispatch(ctx context.Context, c *Caller, in kmsapi.Input) (any, error) {
-	switch in := in.(type) {
-	case *kmsapi.CreateKeyInput:
-		return s.CreateKey(ctx, c, in)
-	case *kmsapi.DescribeKeyInput:
-		return s.DescribeKey(ctx, c, in)
-	case *kmsapi.ListKeysInput:
-		return s.ListKeys(ctx, c, in)
-	case *kmsapi.EncryptInput:
-		return s.Encrypt(ctx, c, in)
-	case *kmsapi.DecryptInput:
-		return s.Decrypt(ctx, c, in)
-	case *kmsapi.ReEncryptInput:
-		return s.ReEncrypt(ctx, c, in)
-	case *kmsapi.GenerateDataKeyInput:
-		return s.GenerateDataKey(ctx, c, in)
-	case *kmsapi.GenerateDataKeyWithoutPlaintextInput:
-		return s.GenerateDataKeyWithoutPlaintext(ctx, c, in)
-	case *kmsapi.GenerateRandomInput:
-		return s.GenerateRandom(ctx, c, in)
-	}
-	return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
-		"%s is not supported by keyhold yet.", in.OperationName())
 }
 
 // newUUID returns a random (version 4) UUID in canonical lowercase form.
