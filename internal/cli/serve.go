@@ -116,6 +116,11 @@ func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
 	log.Info("keyhold started", "mode", mode, "version", Version, "listen", apiLn.Addr().String(),
 		"admin_listen", adminLn.Addr().String(), "data", cfg.Data)
 
+	wctx, stopWorkers := context.WithCancel(context.Background())
+	workersDone := make(chan struct{})
+	go func() { s.svc.RunWorkers(wctx); close(workersDone) }()
+	defer func() { stopWorkers(); <-workersDone }()
+
 	errc := make(chan error, 2)
 	go func() { errc <- serveHTTP(api, apiLn) }()
 	go func() { errc <- serveHTTP(admin, adminLn) }()

@@ -1,0 +1,49 @@
+package kms
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// workerInterval is how often the background workers look for due work
+// (deletions, rotations) and flush batched last-usage records.
+const workerInterval = 10 * time.Second
+
+// background is the list of periodic tasks; feature files add theirs in
+// init functions.
+var background []func(s *Service, ctx context.Context)
+
+// RunWorkers runs the background workers until ctx is done: every
+// workerInterval each registered task runs once. It returns after the last
+// round has finished, so a caller that cancels ctx and waits for RunWorkers
+// knows no worker is touching the store.
+func (s *Service) RunWorkers(ctx context.Context) {
+	t := time.NewTicker(workerInterval)
+	defer t.Stop()
+	for {
+		s.RunWorkersOnce(ctx)
+		select {
+		case <-ctx.Done():
+			// One last round with a fresh context so batched records
+			// are flushed on shutdown.
+			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			s.RunWorkersOnce(fctx)
+			cancel()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+var workerMu sync.Mutex
+
+// RunWorkersOnce runs every background task once (tests call it after
+// moving the clock).
+func (s *Service) RunWorkersOnce(ctx context.Context) {
+	workerMu.Lock()
+	defer workerMu.Unlock()
+	for _, task := range background {
+		task(s, ctx)
+	}
+}
