@@ -52,6 +52,12 @@ type Key struct {
 
 	// CurrentMaterialID names the backing key used for new encryptions.
 	CurrentMaterialID string
+
+	RotationEnabled           bool
+	RotationPeriodInDays      int
+	NextRotationDate          time.Time
+	OnDemandRotationStartDate time.Time
+	OnDemandRotations         int
 }
 
 // Enabled reports whether the key is in the Enabled state.
@@ -73,7 +79,13 @@ type BackingKey struct {
 	DomainKeyID  string
 	EKT          []byte
 	CreationDate time.Time
+	RotationType string
 }
+
+const (
+	RotationAutomatic = "AUTOMATIC"
+	RotationOnDemand  = "ON_DEMAND"
+)
 
 // DomainKey is a domain key as stored: wrapped by the root of trust. One is
 // active per region; older ones are kept for unwrapping older EKTs.

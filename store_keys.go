@@ -1,6 +1,9 @@
 package keyhold
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // KeyStore keeps KMS keys, their tags and backing keys, and domain keys.
 type KeyStore interface {
@@ -29,4 +32,40 @@ type KeyStore interface {
 	CreateDomainKey(ctx context.Context, dk *DomainKey) error
 	// ListDomainKeys returns every domain key, oldest first.
 	ListDomainKeys(ctx context.Context) ([]*DomainKey, error)
+
+	// DeleteKey removes a key with everything that belongs to it (tags,
+	// backing keys, aliases, last usage) in one transaction.
+	DeleteKey(ctx context.Context, arn string) error
+	// ListKeysDue returns the keys that have background work due at now:
+	// PendingDeletion keys whose DeletionDate has passed, and Enabled keys
+	// with automatic rotation whose NextRotationDate has passed.
+	ListKeysDue(ctx context.Context, now time.Time) ([]*Key, error)
+	// RotateKey stores bk as a new backing key of k and updates k (whose
+	// CurrentMaterialID names bk) in one transaction.
+	RotateKey(ctx context.Context, k *Key, bk *BackingKey) error
+	// UpdateTags sets (inserts or replaces) the tags in set and removes the
+	// tag keys in remove, atomically.
+	UpdateTags(ctx context.Context, keyARN string, set []Tag, remove []string) error
+
+	// CreateAlias inserts an alias (ErrConflict if the name exists in the
+	// account and region; ErrNotFound if the target key does not exist).
+	CreateAlias(ctx context.Context, a *Alias) error
+	// GetAlias returns an alias by name.
+	GetAlias(ctx context.Context, account, region, name string) (*Alias, error)
+	// UpdateAlias changes an existing alias's target and LastUpdatedDate.
+	UpdateAlias(ctx context.Context, a *Alias) error
+	// DeleteAlias removes an alias (ErrNotFound if absent).
+	DeleteAlias(ctx context.Context, account, region, name string) error
+	// ListAliases returns up to limit aliases of (account, region), only
+	// those of keyARN when it is not "", whose name sorts after afterName,
+	// in ascending name order.
+	ListAliases(ctx context.Context, account, region, keyARN, afterName string, limit int) ([]*Alias, error)
+	// CountAliases returns the number of aliases that point at keyARN.
+	CountAliases(ctx context.Context, keyARN string) (int, error)
+
+	// PutKeyUsage records last uses of keys (upsert, one per key); records
+	// for keys that no longer exist are dropped.
+	PutKeyUsage(ctx context.Context, us []KeyUsage) error
+	// GetKeyUsage returns the last recorded use of a key.
+	GetKeyUsage(ctx context.Context, keyARN string) (*KeyUsage, error)
 }

@@ -97,7 +97,7 @@ func TestProtocolErrors(t *testing.T) {
 		{"two violations", "TrentService.ListKeys", jsonType, `{"Limit":0,"Marker":""}`, nil, cr, 400, "ValidationException", `^2 validation errors detected: `},
 		{"body over 1 MiB", "TrentService.Encrypt", jsonType, "", big, cr, 413, "RequestEntityTooLargeException", ``},
 		{"bad signature", "TrentService.ListKeys", jsonType, `{}`, nil, &sigv4.Credentials{AccessKeyID: id, SecretAccessKey: "x" + secret}, 400, "InvalidSignatureException", `does not match`},
-		{"unknown op not yet built", "TrentService.ListAliases", jsonType, `{}`, nil, cr, 400, "UnsupportedOperationException", `^ListAliases is not supported by keyhold yet\.$`},
+		{"operation not built", "TrentService.ReplicateKey", jsonType, `{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","ReplicaRegion":"us-west-2"}`, nil, cr, 400, "UnsupportedOperationException", `^ReplicateKey is not supported by keyhold yet\.$`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,7 +38,11 @@ func (s *Service) Dispatch(ctx context.Context, c *Caller, in kmsapi.Input) (any
 		return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
 			"%s is not supported by keyhold yet.", in.OperationName())
 	}
-	return h(s, ctx, c, in)
+	out, err := h(s, ctx, c, in)
+	if err == nil {
+		s.trackUsage(c, in.OperationName(), out)
+	}
+	return out, err
 }
 
 // Supported reports whether op is implemented.

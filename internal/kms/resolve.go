@@ -56,10 +56,31 @@ func (s *Service) getKey(ctx context.Context, arn string) (*keyhold.Key, error) 
 	return k, nil
 }
 
-// resolveAlias looks up an alias. Aliases are not stored yet, so every
-// alias is unknown; the message is AWS's.
-func (s *Service) resolveAlias(_ context.Context, c *Caller, account, alias string) (*keyhold.Key, error) {
-	return nil, keyhold.Errorf(keyhold.ErrCodeNotFound, "Alias %s is not found.", keyhold.AliasARN(c.Region, account, alias))
+// resolveAlias finds the key an alias points to. AWS names the alias ARN
+// in the error even when the caller gave the alias name.
+func (s *Service) resolveAlias(ctx context.Context, c *Caller, account, alias string) (*keyhold.Key, error) {
+	notFound := keyhold.Errorf(keyhold.ErrCodeNotFound, "Alias %s is not found.", keyhold.AliasARN(c.Region, account, alias))
+	if account != c.Account {
+		return nil, notFound
+	}
+	a, err := s.store.GetAlias(ctx, c.Account, c.Region, alias)
+	if errors.Is(err, keyhold.ErrNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	return s.getKey(ctx, a.TargetKeyARN)
+}
+
+// resolveKeyID finds the key that keyID names when only a key id or key ARN
+// is accepted (management operations: aliases are not).
+func (s *Service) resolveKeyID(ctx context.Context, c *Caller, keyID string) (*keyhold.Key, error) {
+	if strings.HasPrefix(keyID, "alias/") || strings.Contains(keyID, ":alias/") {
+		// AWS's answer for an alias where only keys are accepted.
+		return nil, keyhold.NewError(keyhold.ErrCodeInvalidArn, "Key Aliases are not supported for this operation.")
+	}
+	return s.resolveKey(ctx, c, keyID)
 }
 
 func accessDenied(c *Caller, resource string) error {
@@ -103,22 +124,10 @@ func isLowerHex(s string) bool {
 }
 
 // checkUsable returns the error AWS gives when a key in its current state
-// cannot be used for a cryptographic operation.
+// cannot be used for a cryptographic operation (the state table's row that
+// all cryptographic operations share).
 func checkUsable(k *keyhold.Key) error {
-	switch k.State {
-	case keyhold.KeyStateEnabled:
-		return nil
-	case keyhold.KeyStateDisabled:
-		return keyhold.Errorf(keyhold.ErrCodeDisabled, "%s is disabled.", k.ARN)
-	case keyhold.KeyStatePendingDeletion:
-		return keyhold.Errorf(keyhold.ErrCodeInvalidState, "%s is pending deletion.", k.ARN)
-	case keyhold.KeyStatePendingImport:
-		return keyhold.Errorf(keyhold.ErrCodeInvalidState, "%s is pending import.", k.ARN)
-	case keyhold.KeyStateUnavailable:
-		return keyhold.Errorf(keyhold.ErrCodeKeyUnavailable, "%s is unavailable.", k.ARN)
-	default:
-		return keyhold.Errorf(keyhold.ErrCodeInvalidState, "%s is %s.", k.ARN, k.State)
-	}
+	return checkState("Encrypt", k)
 }
 
 // checkUsage returns InvalidKeyUsageException unless the key has usage.

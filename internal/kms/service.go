@@ -46,6 +46,8 @@ type Service struct {
 
 	domainMu   sync.Mutex // serializes domain key creation
 	principals principalCache
+	locks      keyLocks
+	usage      usageRecorder
 }
 
 // New returns a Service. Call LoadDomainKeys before serving.

@@ -32,20 +32,20 @@ func insertBackingKey(ctx context.Context, tx *sql.Tx, bk *keyhold.BackingKey) e
 		return fmt.Errorf("domain key %q: %w", bk.DomainKeyID, keyhold.ErrNotFound)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO backing_keys
-		(key_arn, material_id, domain_key_id, ekt, creation_date)
-		VALUES (?, ?, ?, ?, ?)`,
-		bk.KeyARN, bk.MaterialID, bk.DomainKeyID, encodeBlob(bk.EKT), created)
+		(key_arn, material_id, domain_key_id, ekt, creation_date, rotation_type)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		bk.KeyARN, bk.MaterialID, bk.DomainKeyID, encodeBlob(bk.EKT), created, bk.RotationType)
 	return err
 }
 
-const backingKeyColumns = `key_arn, material_id, domain_key_id, ekt, creation_date`
+const backingKeyColumns = `key_arn, material_id, domain_key_id, ekt, creation_date, rotation_type`
 
 func scanBackingKey(row scanner) (*keyhold.BackingKey, error) {
 	var (
 		bk      keyhold.BackingKey
 		created sql.NullInt64
 	)
-	if err := row.Scan(&bk.KeyARN, &bk.MaterialID, &bk.DomainKeyID, &bk.EKT, &created); err != nil {
+	if err := row.Scan(&bk.KeyARN, &bk.MaterialID, &bk.DomainKeyID, &bk.EKT, &created, &bk.RotationType); err != nil {
 		return nil, err
 	}
 	bk.CreationDate = decodeTime(created)
@@ -81,7 +81,7 @@ func (s *Store) ListBackingKeys(ctx context.Context, keyARN string) ([]*keyhold.
 	// As in ListTags, the LEFT JOIN tells a key without backing keys (one
 	// all-NULL row) from a missing key (no row).
 	rows, err := s.reader.QueryContext(ctx, `SELECT b.key_arn, b.material_id,
-		b.domain_key_id, b.ekt, b.creation_date
+		b.domain_key_id, b.ekt, b.creation_date, b.rotation_type
 		FROM keys k LEFT JOIN backing_keys b ON b.key_arn = k.arn
 		WHERE k.arn = ? ORDER BY b.creation_date, b.rowid`, keyARN)
 	if err != nil {
@@ -98,8 +98,9 @@ func (s *Store) ListBackingKeys(ctx context.Context, keyARN string) ([]*keyhold.
 			arn, materialID, domainKeyID sql.NullString
 			ekt                          []byte
 			created                      sql.NullInt64
+			rotationType                 sql.NullString
 		)
-		if err := rows.Scan(&arn, &materialID, &domainKeyID, &ekt, &created); err != nil {
+		if err := rows.Scan(&arn, &materialID, &domainKeyID, &ekt, &created, &rotationType); err != nil {
 			return nil, mapError(err, what)
 		}
 		if !arn.Valid {
@@ -111,6 +112,7 @@ func (s *Store) ListBackingKeys(ctx context.Context, keyARN string) ([]*keyhold.
 			DomainKeyID:  domainKeyID.String,
 			EKT:          ekt,
 			CreationDate: decodeTime(created),
+			RotationType: rotationType.String,
 		})
 	}
 	if err := rows.Err(); err != nil {

@@ -10,7 +10,9 @@ import (
 
 const keyColumns = `arn, id, account, region, description, key_usage, key_spec,
 	origin, state, multi_region, policy, creation_date, deletion_date,
-	pending_window_in_days, current_material_id`
+	pending_window_in_days, current_material_id, rotation_enabled,
+	rotation_period_days, next_rotation_date, on_demand_rotation_start,
+	on_demand_rotations`
 
 func scanKey(row scanner) (*keyhold.Key, error) {
 	var (
@@ -19,12 +21,18 @@ func scanKey(row scanner) (*keyhold.Key, error) {
 		multiRegion      int
 		created, deleted sql.NullInt64
 		pendingWindow    int64
+		rotation         int
+		nextRot, odStart sql.NullInt64
 	)
 	if err := row.Scan(&k.ARN, &k.ID, &k.Account, &k.Region, &k.Description,
 		&k.KeyUsage, &k.KeySpec, &k.Origin, &state, &multiRegion, &k.Policy,
-		&created, &deleted, &pendingWindow, &k.CurrentMaterialID); err != nil {
+		&created, &deleted, &pendingWindow, &k.CurrentMaterialID, &rotation,
+		&k.RotationPeriodInDays, &nextRot, &odStart, &k.OnDemandRotations); err != nil {
 		return nil, err
 	}
+	k.RotationEnabled = rotation != 0
+	k.NextRotationDate = decodeTime(nextRot)
+	k.OnDemandRotationStartDate = decodeTime(odStart)
 	k.State = keyhold.KeyState(state)
 	k.MultiRegion = multiRegion != 0
 	k.CreationDate = decodeTime(created)
@@ -49,13 +57,18 @@ func (s *Store) CreateKey(ctx context.Context, k *keyhold.Key, tags []keyhold.Ta
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: deletion date: %w", what, err)
 	}
+	rot, err := encodeRotation(k)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (`+keyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			k.ARN, k.ID, k.Account, k.Region, k.Description, k.KeyUsage,
 			k.KeySpec, k.Origin, string(k.State), boolInt(k.MultiRegion),
 			k.Policy, created, deleted, k.PendingWindowInDays,
-			k.CurrentMaterialID); err != nil {
+			k.CurrentMaterialID, rot.enabled, k.RotationPeriodInDays, rot.next,
+			rot.odStart, k.OnDemandRotations); err != nil {
 			return err
 		}
 		for _, t := range tags {
@@ -121,15 +134,48 @@ func (s *Store) UpdateKey(ctx context.Context, k *keyhold.Key) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: deletion date: %w", what, err)
 	}
+	rot, err := encodeRotation(k)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		return updateKey(ctx, tx, k, deleted, rot)
+	})
+	return mapError(err, what)
+}
+
+// rotationColumns are the encoded rotation fields of a key.
+type rotationColumns struct {
+	enabled       int
+	next, odStart sql.NullInt64
+}
+
+func encodeRotation(k *keyhold.Key) (rotationColumns, error) {
+	next, err := encodeTime(k.NextRotationDate)
+	if err != nil {
+		return rotationColumns{}, fmt.Errorf("next rotation date: %w", err)
+	}
+	od, err := encodeTime(k.OnDemandRotationStartDate)
+	if err != nil {
+		return rotationColumns{}, fmt.Errorf("on-demand rotation start: %w", err)
+	}
+	return rotationColumns{enabled: boolInt(k.RotationEnabled), next: next, odStart: od}, nil
+}
+
+func updateKey(ctx context.Context, tx *sql.Tx, k *keyhold.Key, deleted sql.NullInt64, rot rotationColumns) error {
+	{
 		res, err := tx.ExecContext(ctx, `UPDATE keys SET
 			description = ?, key_usage = ?, key_spec = ?, origin = ?,
 			state = ?, multi_region = ?, policy = ?, deletion_date = ?,
-			pending_window_in_days = ?, current_material_id = ?
+			pending_window_in_days = ?, current_material_id = ?,
+			rotation_enabled = ?, rotation_period_days = ?,
+			next_rotation_date = ?, on_demand_rotation_start = ?,
+			on_demand_rotations = ?
 			WHERE arn = ?`,
 			k.Description, k.KeyUsage, k.KeySpec, k.Origin, string(k.State),
 			boolInt(k.MultiRegion), k.Policy, deleted, k.PendingWindowInDays,
-			k.CurrentMaterialID, k.ARN)
+			k.CurrentMaterialID, rot.enabled, k.RotationPeriodInDays, rot.next,
+			rot.odStart, k.OnDemandRotations, k.ARN)
 		if err != nil {
 			return err
 		}
@@ -141,8 +187,7 @@ func (s *Store) UpdateKey(ctx context.Context, k *keyhold.Key) error {
 			return keyhold.ErrNotFound
 		}
 		return nil
-	})
-	return mapError(err, what)
+	}
 }
 
 // ListTags returns the key's tags sorted by tag key (byte order), or

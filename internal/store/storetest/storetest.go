@@ -56,7 +56,7 @@ func Run(t *testing.T, f Factory) {
 	if f.New == nil || f.Reopen == nil {
 		t.Fatal("storetest: Factory needs New and Reopen")
 	}
-	tests := []struct {
+	tests := append([]struct {
 		name string
 		fn   func(*testing.T, Factory)
 	}{
@@ -80,7 +80,7 @@ func Run(t *testing.T, f Factory) {
 		{"ConcurrentAddBackingKey", testConcurrentAddBackingKey},
 		{"ConcurrentConflict", testConcurrentConflict},
 		{"CanceledContext", testCanceledContext},
-	}
+	}, managementTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
