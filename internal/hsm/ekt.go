@@ -34,6 +34,35 @@ const (
 	ektTag     = "keyhold/v1/ekt"
 )
 
+// Exported key token format v2: key material of any key spec but
+// SYMMETRIC_DEFAULT (a PKCS #8 private key, an HMAC key), sealed under a
+// domain key. It is v1 with the key spec named in the authenticated header
+// and a sealed part of any length.
+//
+//	off      size  field
+//	0        1     version, 0x02
+//	1        1     n = length of the domain key id, 1..255
+//	2        n     domain key id (printable ASCII)
+//	2+n      1     m = length of the key spec, 1..64
+//	3+n      m     key spec (printable ASCII, e.g. "RSA_2048")
+//	3+n+m    12    AES-GCM IV
+//	15+n+m   L+16  AES-256-GCM(domain key, material) || tag, 1 <= L <= 16384
+//
+// The AAD is
+//
+//	[14]_16 || "keyhold/v2/ekt" || EKT bytes [0, 3+n+m) ||
+//	[len(region)]_16 || region || [len(key ARN)]_16 || key ARN ||
+//	material id (32 bytes)
+//
+// so the key spec is bound as well: an EKT cannot be relabelled as
+// another spec. Symmetric backing keys stay in v1; both versions open.
+const (
+	ektVersion2    = 2
+	ektTag2        = "keyhold/v2/ekt"
+	maxSpecLen     = 64
+	maxMaterialLen = 16 << 10
+)
+
 var errEKT = errors.New("hsm: EKT does not open: wrong domain key, region, key ARN or material id, or corrupt")
 
 // EKTBinding is what an EKT is bound to. Every field must match for the EKT
@@ -99,6 +128,9 @@ func OpenEKT(domainKey cipher.AEAD, b EKTBinding, ekt []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ekt[0] != ektVersion {
+		return nil, fmt.Errorf("hsm: EKT version %d holds no symmetric backing key", ekt[0])
+	}
 	if string(id) != b.DomainKeyID {
 		return nil, fmt.Errorf("hsm: EKT is sealed under domain key %q, not %q", id, b.DomainKeyID)
 	}
@@ -125,7 +157,7 @@ func ektDomainKeyID(ekt []byte) ([]byte, error) {
 	if len(ekt) < 2 {
 		return nil, errors.New("hsm: EKT truncated")
 	}
-	if ekt[0] != ektVersion {
+	if ekt[0] != ektVersion && ekt[0] != ektVersion2 {
 		return nil, fmt.Errorf("hsm: unsupported EKT version %d", ekt[0])
 	}
 	n := int(ekt[1])
@@ -140,8 +172,12 @@ func ektDomainKeyID(ekt []byte) ([]byte, error) {
 }
 
 func ektAAD(header []byte, b EKTBinding, mid []byte) []byte {
-	aad := make([]byte, 0, 2+len(ektTag)+len(header)+2+len(b.Region)+2+len(b.KeyARN)+MaterialIDSize)
-	aad = appendString16(aad, ektTag)
+	tag := ektTag
+	if header[0] == ektVersion2 {
+		tag = ektTag2
+	}
+	aad := make([]byte, 0, 2+len(tag)+len(header)+2+len(b.Region)+2+len(b.KeyARN)+MaterialIDSize)
+	aad = appendString16(aad, tag)
 	aad = append(aad, header...)
 	aad = appendString16(aad, b.Region)
 	aad = appendString16(aad, b.KeyARN)
@@ -189,4 +225,76 @@ func arnRegion(s string) string {
 		return ""
 	}
 	return s[:i]
+}
+
+// SealKeyEKT seals key material of spec (any spec but SYMMETRIC_DEFAULT,
+// whose backing keys SealEKT seals) under domainKey, bound to b, in format
+// v2. It reads the 12-byte IV from rand.
+func SealKeyEKT(rand io.Reader, domainKey cipher.AEAD, b EKTBinding, spec string, material []byte) ([]byte, error) {
+	if !validID(spec) || len(spec) > maxSpecLen {
+		return nil, fmt.Errorf("hsm: malformed key spec %q", spec)
+	}
+	if len(material) == 0 || len(material) > maxMaterialLen {
+		return nil, fmt.Errorf("hsm: key material must be 1 to %d bytes", maxMaterialLen)
+	}
+	mid, err := checkEKTBinding(b)
+	if err != nil {
+		return nil, err
+	}
+	if arnRegion(b.KeyARN) != b.Region {
+		return nil, fmt.Errorf("hsm: key ARN %q is not in region %q", b.KeyARN, b.Region)
+	}
+	n, m := len(b.DomainKeyID), len(spec)
+	head := 3 + n + m
+	ekt := make([]byte, 0, head+IVSize+len(material)+TagSize)
+	ekt = append(ekt, ektVersion2, byte(n))
+	ekt = append(ekt, b.DomainKeyID...)
+	ekt = append(ekt, byte(m))
+	ekt = append(ekt, spec...)
+	ekt = ekt[:head+IVSize]
+	if err := readFull(rand, ekt[head:]); err != nil {
+		return nil, err
+	}
+	aad := ektAAD(ekt[:head], b, mid[:])
+	return domainKey.Seal(ekt, ekt[head:head+IVSize], material, aad), nil
+}
+
+// OpenKeyEKT opens an EKT of either version and returns the key spec and
+// the material: for v1, SYMMETRIC_DEFAULT and the 32-byte backing key. The
+// caller should clear the material after use.
+func OpenKeyEKT(domainKey cipher.AEAD, b EKTBinding, ekt []byte) (spec string, material []byte, err error) {
+	id, err := ektDomainKeyID(ekt)
+	if err != nil {
+		return "", nil, err
+	}
+	if ekt[0] == ektVersion {
+		hbk, err := OpenEKT(domainKey, b, ekt)
+		return "SYMMETRIC_DEFAULT", hbk, err
+	}
+	mid, err := checkEKTBinding(b)
+	if err != nil {
+		return "", nil, err
+	}
+	if string(id) != b.DomainKeyID {
+		return "", nil, fmt.Errorf("hsm: EKT is sealed under domain key %q, not %q", id, b.DomainKeyID)
+	}
+	n := len(id)
+	if len(ekt) < 3+n {
+		return "", nil, errors.New("hsm: EKT truncated")
+	}
+	m := int(ekt[2+n])
+	head := 3 + n + m
+	if m == 0 || m > maxSpecLen || len(ekt) < head+IVSize+1+TagSize || len(ekt) > head+IVSize+maxMaterialLen+TagSize {
+		return "", nil, errors.New("hsm: EKT has the wrong length")
+	}
+	spec = string(ekt[3+n : head])
+	if !validID(spec) {
+		return "", nil, errors.New("hsm: EKT names a malformed key spec")
+	}
+	aad := ektAAD(ekt[:head], b, mid[:])
+	material, err = domainKey.Open(nil, ekt[head:head+IVSize], ekt[head+IVSize:], aad)
+	if err != nil {
+		return "", nil, errEKT
+	}
+	return spec, material, nil
 }

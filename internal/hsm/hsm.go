@@ -55,6 +55,42 @@ type Boundary interface {
 	// bk's EKT does not open) is an internal error.
 	Decrypt(ctx context.Context, bk *keyhold.BackingKey, blob []byte, encryptionContext map[string]string) ([]byte, error)
 
+	// GenerateKeyMaterial creates new key material of keySpec, any spec but
+	// SYMMETRIC_DEFAULT (RSA, ECC, Ed25519, ML-DSA, SM2 and HMAC keys; see
+	// Spec), for the key keyARN in region, sealed as an EKT (format v2)
+	// under the region's active domain key. The private key never leaves
+	// the boundary in plaintext.
+	GenerateKeyMaterial(ctx context.Context, region, keyARN, keySpec string) (*keyhold.BackingKey, error)
+	// PublicKey returns the DER SubjectPublicKeyInfo of the key pair in
+	// bk.
+	PublicKey(ctx context.Context, bk *keyhold.BackingKey) ([]byte, error)
+	// Sign signs message with the private key in bk. messageType is RAW
+	// (or ""), DIGEST or EXTERNAL_MU. Requests the key's Spec does not
+	// allow give the *keyhold.Error of Spec.CheckSign.
+	Sign(ctx context.Context, bk *keyhold.BackingKey, alg, messageType string, message []byte) ([]byte, error)
+	// Verify verifies signature; an invalid one gives ErrInvalidSignature.
+	Verify(ctx context.Context, bk *keyhold.BackingKey, alg, messageType string, message, signature []byte) error
+	// EncryptAsymmetric encrypts plaintext with the public key in bk
+	// (RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2PKE). The result is the
+	// raw ciphertext of the algorithm, as AWS returns it.
+	EncryptAsymmetric(ctx context.Context, bk *keyhold.BackingKey, alg string, plaintext []byte) ([]byte, error)
+	// DecryptAsymmetric decrypts with the private key in bk; a ciphertext
+	// that does not decrypt gives an error wrapping ErrInvalidCiphertext.
+	DecryptAsymmetric(ctx context.Context, bk *keyhold.BackingKey, alg string, ciphertext []byte) ([]byte, error)
+	// GenerateMAC returns the HMAC of message under the key in bk.
+	GenerateMAC(ctx context.Context, bk *keyhold.BackingKey, alg string, message []byte) ([]byte, error)
+	// VerifyMAC checks mac; a wrong one gives ErrInvalidMAC.
+	VerifyMAC(ctx context.Context, bk *keyhold.BackingKey, alg string, message, mac []byte) error
+	// DeriveSharedSecret runs ECDH with the private key in bk and
+	// peerPublicKey (DER SubjectPublicKeyInfo from the caller; an unusable
+	// one gives ErrInvalidPublicKey).
+	DeriveSharedSecret(ctx context.Context, bk *keyhold.BackingKey, alg string, peerPublicKey []byte) ([]byte, error)
+	// GenerateDataKeyPair generates a key pair of keyPairSpec and encrypts
+	// its PKCS #8 private key under the symmetric backing key bk with
+	// encryptionContext (a ciphertext blob, as Encrypt makes). The
+	// plaintext private key is returned only if withPlaintext is set.
+	GenerateDataKeyPair(ctx context.Context, bk *keyhold.BackingKey, keyPairSpec string, encryptionContext map[string]string, withPlaintext bool) (*DataKeyPair, error)
+
 	// GenerateRandom returns n random bytes from the boundary's CSPRNG.
 	GenerateRandom(ctx context.Context, n int) ([]byte, error)
 
@@ -67,4 +103,14 @@ type Boundary interface {
 	// Close zeroes and releases key material held by the boundary. Every
 	// later call but Close fails.
 	Close() error
+}
+
+// DataKeyPair is a data key pair made by GenerateDataKeyPair.
+type DataKeyPair struct {
+	// PrivateKeyPlaintext is the PKCS #8 private key; nil unless asked for.
+	PrivateKeyPlaintext []byte
+	// PrivateKeyCiphertext is the private key encrypted under the KMS key.
+	PrivateKeyCiphertext []byte
+	// PublicKey is the DER SubjectPublicKeyInfo.
+	PublicKey []byte
 }

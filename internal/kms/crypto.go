@@ -29,9 +29,11 @@ func isDryRun(p *bool) bool { return p != nil && *p }
 var errRecipient = keyhold.NewError(keyhold.ErrCodeUnsupportedOperation,
 	"The Recipient parameter (AWS Nitro Enclaves attestation) is not supported by keyhold.")
 
-// encryptionKey resolves keyID for a symmetric encryption operation named
-// op and returns the key and its current backing key.
-func (s *Service) encryptionKey(ctx context.Context, c *Caller, keyID, op string, alg kmsapi.EncryptionAlgorithmSpec) (*keyhold.Key, *keyhold.BackingKey, error) {
+// encryptionKey resolves keyID for an operation named op that encrypts
+// under the key, and returns the key and its current backing key. The key
+// may be symmetric or asymmetric; the caller checks the algorithm
+// (checkEncryption) or requires a symmetric key (symmetricKey).
+func (s *Service) encryptionKey(ctx context.Context, c *Caller, keyID, op string) (*keyhold.Key, *keyhold.BackingKey, error) {
 	k, err := s.resolveKey(ctx, c, keyID)
 	if err != nil {
 		return nil, nil, err
@@ -42,14 +44,79 @@ func (s *Service) encryptionKey(ctx context.Context, c *Caller, keyID, op string
 	if err := checkUsage(k, keyhold.KeyUsageEncryptDecrypt, op); err != nil {
 		return nil, nil, err
 	}
-	if err := checkAlgorithm(k, alg); err != nil {
-		return nil, nil, err
-	}
 	bk, err := s.backingKey(ctx, k.ARN, k.CurrentMaterialID)
 	if err != nil {
 		return nil, nil, err
 	}
 	return k, bk, nil
+}
+
+// symmetricKey is encryptionKey for the operations that only symmetric
+// encryption keys do (GenerateDataKey*, GenerateDataKeyPair*).
+func (s *Service) symmetricKey(ctx context.Context, c *Caller, keyID, op string) (*keyhold.Key, *keyhold.BackingKey, error) {
+	k, bk, err := s.encryptionKey(ctx, c, keyID, op)
+	if err != nil {
+		return nil, nil, err
+	}
+	if k.KeySpec != keyhold.KeySpecSymmetricDefault {
+		return nil, nil, keyhold.Errorf(keyhold.ErrCodeInvalidKeyUsage,
+			"%s key KeySpec is %s which is not valid for %s.", k.ARN, k.KeySpec, op)
+	}
+	return k, bk, nil
+}
+
+// checkEncryption checks that k encrypts with alg ("" means
+// SYMMETRIC_DEFAULT, as in AWS) and returns the algorithm. For an
+// asymmetric key it also checks the plaintext length (n; -1 when not yet
+// known, as in ReEncrypt before the source is decrypted) and that there
+// is no encryption context, which only symmetric keys take.
+func checkEncryption(k *keyhold.Key, alg kmsapi.EncryptionAlgorithmSpec, n int, ec map[string]string) (kmsapi.EncryptionAlgorithmSpec, error) {
+	if alg == "" {
+		alg = keyhold.AlgorithmSymmetric
+	}
+	if k.KeySpec == keyhold.KeySpecSymmetricDefault {
+		return alg, checkAlgorithm(k, alg)
+	}
+	spec, err := specOf(k)
+	if err != nil {
+		return "", err
+	}
+	if n < 0 {
+		err = spec.CheckDecrypt(string(alg))
+	} else {
+		err = spec.CheckEncrypt(string(alg), n)
+	}
+	if err != nil {
+		return "", err
+	}
+	if len(ec) > 0 {
+		return "", errAsymmetricContext
+	}
+	return alg, nil
+}
+
+// errAsymmetricContext is the answer to an encryption context given with
+// an asymmetric key (keyhold's wording; AWS only documents that these keys
+// take none).
+var errAsymmetricContext = keyhold.NewError(keyhold.ErrCodeValidation,
+	"EncryptionContext is not supported when encrypting/decrypting with asymmetric CMKs.")
+
+// encryptWith encrypts pt under k (checked by checkEncryption): a
+// ciphertext blob for a symmetric key, the raw RSAES-OAEP or SM2PKE
+// ciphertext for an asymmetric one.
+func (s *Service) encryptWith(ctx context.Context, k *keyhold.Key, bk *keyhold.BackingKey, alg kmsapi.EncryptionAlgorithmSpec, pt []byte, ec map[string]string) ([]byte, error) {
+	if k.KeySpec == keyhold.KeySpecSymmetricDefault {
+		blob, err := s.hsm.Encrypt(ctx, bk, pt, ec)
+		if err != nil {
+			return nil, internal(err)
+		}
+		return blob, nil
+	}
+	blob, err := s.hsm.EncryptAsymmetric(ctx, bk, string(alg), pt)
+	if err != nil {
+		return nil, boundaryError(err)
+	}
+	return blob, nil
 }
 
 func checkAlgorithm(k *keyhold.Key, alg kmsapi.EncryptionAlgorithmSpec) error {
@@ -68,24 +135,30 @@ func (s *Service) backingKey(ctx context.Context, keyARN, materialID string) (*k
 	return bk, nil
 }
 
-// Encrypt encrypts up to 4096 bytes under a symmetric key.
+// Encrypt encrypts up to 4096 bytes under a symmetric key, or a short
+// plaintext under an RSA or SM2 key's public key.
 func (s *Service) Encrypt(ctx context.Context, c *Caller, in *kmsapi.EncryptInput) (*kmsapi.EncryptOutput, error) {
-	k, bk, err := s.encryptionKey(ctx, c, str(in.KeyId), "Encrypt", val(in.EncryptionAlgorithm))
+	k, bk, err := s.encryptionKey(ctx, c, str(in.KeyId), "Encrypt")
+	if err != nil {
+		return nil, err
+	}
+	alg, err := checkEncryption(k, val(in.EncryptionAlgorithm), len(in.Plaintext), in.EncryptionContext)
 	if err != nil {
 		return nil, err
 	}
 	if isDryRun(in.DryRun) {
 		return nil, errDryRun
 	}
-	blob, err := s.hsm.Encrypt(ctx, bk, in.Plaintext, in.EncryptionContext)
+	blob, err := s.encryptWith(ctx, k, bk, alg, in.Plaintext, in.EncryptionContext)
 	if err != nil {
-		return nil, internal(err)
+		return nil, err
 	}
-	return &kmsapi.EncryptOutput{
+	out := &kmsapi.EncryptOutput{
 		CiphertextBlob:      blob,
 		KeyId:               ptr(k.ARN),
-		EncryptionAlgorithm: ptr(kmsapi.EncryptionAlgorithmSpec(keyhold.AlgorithmSymmetric)),
-	}, nil
+		EncryptionAlgorithm: ptr(alg),
+	}
+	return out, nil
 }
 
 // errInvalidCiphertext is AWS's answer to any ciphertext that cannot be
@@ -187,52 +260,137 @@ func ignoresCiphertext(dryRun *bool, mods []kmsapi.DryRunModifierType) bool {
 	return false
 }
 
-// Decrypt decrypts a ciphertext blob. The blob names its key, so KeyId is
-// optional; when given it must name that key.
+// decrypted is the result of decrypting for Decrypt and ReEncrypt.
+type decrypted struct {
+	k   *keyhold.Key
+	bk  *keyhold.BackingKey
+	pt  []byte
+	alg kmsapi.EncryptionAlgorithmSpec
+}
+
+// materialID returns the backing key's material id for the response
+// members that AWS fills only for symmetric encryption keys.
+func (d *decrypted) materialID() *string {
+	if d.k.KeySpec != keyhold.KeySpecSymmetricDefault {
+		return nil
+	}
+	return ptr(d.bk.MaterialID)
+}
+
+// decrypt decrypts blob for Decrypt and ReEncrypt. With a KeyId naming an
+// asymmetric key and an asymmetric algorithm, blob is the raw ciphertext
+// of that key's public key (from Encrypt or made outside keyhold with
+// GetPublicKey's key); otherwise it is a symmetric ciphertext blob
+// (decryptBlob). As in AWS, an asymmetric key with the default algorithm
+// is taken as a symmetric request, which fails on the ciphertext.
+func (s *Service) decrypt(ctx context.Context, c *Caller, blob []byte, keyID string, ec map[string]string, alg kmsapi.EncryptionAlgorithmSpec, op string, dryRun, ignoreCiphertext bool) (*decrypted, error) {
+	if keyID != "" && alg != "" && string(alg) != keyhold.AlgorithmSymmetric {
+		k, err := s.resolveKey(ctx, c, keyID)
+		if err != nil {
+			return nil, err
+		}
+		if k.KeySpec != keyhold.KeySpecSymmetricDefault {
+			return s.decryptAsymmetric(ctx, k, blob, ec, alg, op, dryRun, ignoreCiphertext)
+		}
+	}
+	k, bk, pt, err := s.decryptBlob(ctx, c, blob, keyID, ec, alg, op, dryRun, ignoreCiphertext)
+	if err != nil {
+		return nil, err
+	}
+	return &decrypted{k: k, bk: bk, pt: pt, alg: keyhold.AlgorithmSymmetric}, nil
+}
+
+// decryptAsymmetric decrypts a raw RSAES-OAEP or SM2PKE ciphertext with
+// the private key of k.
+func (s *Service) decryptAsymmetric(ctx context.Context, k *keyhold.Key, blob []byte, ec map[string]string, alg kmsapi.EncryptionAlgorithmSpec, op string, dryRun, ignoreCiphertext bool) (*decrypted, error) {
+	if err := checkUsable(k); err != nil {
+		return nil, err
+	}
+	if err := checkUsage(k, keyhold.KeyUsageEncryptDecrypt, op); err != nil {
+		return nil, err
+	}
+	if _, err := checkEncryption(k, alg, -1, ec); err != nil {
+		return nil, err
+	}
+	if ignoreCiphertext {
+		return nil, errDryRun
+	}
+	if len(blob) == 0 {
+		return nil, keyhold.NewError(keyhold.ErrCodeValidation,
+			"1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
+	}
+	bk, err := s.backingKey(ctx, k.ARN, k.CurrentMaterialID)
+	if err != nil {
+		return nil, err
+	}
+	if dryRun {
+		return nil, errDryRun
+	}
+	pt, err := s.hsm.DecryptAsymmetric(ctx, bk, string(alg), blob)
+	if errors.Is(err, hsm.ErrInvalidCiphertext) {
+		return nil, errInvalidCiphertext
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &decrypted{k: k, bk: bk, pt: pt, alg: alg}, nil
+}
+
+// Decrypt decrypts a ciphertext. A symmetric ciphertext blob names its
+// key, so KeyId is optional; when given it must name that key. An
+// asymmetric ciphertext needs KeyId and EncryptionAlgorithm.
 func (s *Service) Decrypt(ctx context.Context, c *Caller, in *kmsapi.DecryptInput) (*kmsapi.DecryptOutput, error) {
 	if in.Recipient != nil {
 		return nil, errRecipient
 	}
-	k, bk, pt, err := s.decryptBlob(ctx, c, in.CiphertextBlob, str(in.KeyId), in.EncryptionContext,
+	d, err := s.decrypt(ctx, c, in.CiphertextBlob, str(in.KeyId), in.EncryptionContext,
 		val(in.EncryptionAlgorithm), "Decrypt", isDryRun(in.DryRun), ignoresCiphertext(in.DryRun, in.DryRunModifiers))
 	if err != nil {
 		return nil, err
 	}
 	return &kmsapi.DecryptOutput{
-		KeyId:               ptr(k.ARN),
-		Plaintext:           pt,
-		EncryptionAlgorithm: ptr(kmsapi.EncryptionAlgorithmSpec(keyhold.AlgorithmSymmetric)),
-		KeyMaterialId:       ptr(bk.MaterialID),
+		KeyId:               ptr(d.k.ARN),
+		Plaintext:           d.pt,
+		EncryptionAlgorithm: ptr(d.alg),
+		KeyMaterialId:       d.materialID(),
 	}, nil
 }
 
-// ReEncrypt decrypts a blob and encrypts its plaintext under the
-// destination key without the plaintext leaving the service.
+// ReEncrypt decrypts a ciphertext and encrypts its plaintext under the
+// destination key without the plaintext leaving the service. Either side
+// may be symmetric or asymmetric.
 func (s *Service) ReEncrypt(ctx context.Context, c *Caller, in *kmsapi.ReEncryptInput) (*kmsapi.ReEncryptOutput, error) {
 	// Check the destination first so a dry run checks both sides.
-	dk, dbk, err := s.encryptionKey(ctx, c, str(in.DestinationKeyId), "ReEncrypt", val(in.DestinationEncryptionAlgorithm))
+	dk, dbk, err := s.encryptionKey(ctx, c, str(in.DestinationKeyId), "ReEncrypt")
 	if err != nil {
 		return nil, err
 	}
-	sk, sbk, pt, err := s.decryptBlob(ctx, c, in.CiphertextBlob, str(in.SourceKeyId), in.SourceEncryptionContext,
+	dalg, err := checkEncryption(dk, val(in.DestinationEncryptionAlgorithm), -1, in.DestinationEncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.decrypt(ctx, c, in.CiphertextBlob, str(in.SourceKeyId), in.SourceEncryptionContext,
 		val(in.SourceEncryptionAlgorithm), "ReEncrypt", isDryRun(in.DryRun), ignoresCiphertext(in.DryRun, in.DryRunModifiers))
 	if err != nil {
 		return nil, err
 	}
-	defer clear(pt)
-	blob, err := s.hsm.Encrypt(ctx, dbk, pt, in.DestinationEncryptionContext)
-	if err != nil {
-		return nil, internal(err)
+	defer clear(src.pt)
+	if _, err := checkEncryption(dk, dalg, len(src.pt), in.DestinationEncryptionContext); err != nil {
+		return nil, err
 	}
-	sym := kmsapi.EncryptionAlgorithmSpec(keyhold.AlgorithmSymmetric)
+	blob, err := s.encryptWith(ctx, dk, dbk, dalg, src.pt, in.DestinationEncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	dst := &decrypted{k: dk, bk: dbk}
 	return &kmsapi.ReEncryptOutput{
 		CiphertextBlob:                 blob,
-		SourceKeyId:                    ptr(sk.ARN),
+		SourceKeyId:                    ptr(src.k.ARN),
 		KeyId:                          ptr(dk.ARN),
-		SourceEncryptionAlgorithm:      &sym,
-		DestinationEncryptionAlgorithm: &sym,
-		SourceKeyMaterialId:            ptr(sbk.MaterialID),
-		DestinationKeyMaterialId:       ptr(dbk.MaterialID),
+		SourceEncryptionAlgorithm:      ptr(src.alg),
+		DestinationEncryptionAlgorithm: ptr(dalg),
+		SourceKeyMaterialId:            src.materialID(),
+		DestinationKeyMaterialId:       dst.materialID(),
 	}, nil
 }
 
@@ -258,7 +416,7 @@ func (s *Service) generateDataKey(ctx context.Context, c *Caller, keyID string, 
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	k, bk, err := s.encryptionKey(ctx, c, keyID, op, "")
+	k, bk, err := s.symmetricKey(ctx, c, keyID, op)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

@@ -14,35 +14,36 @@ func init() {
 	register("ListKeys", (*Service).ListKeys)
 }
 
-// CreateKey creates a KMS key. The foundation supports symmetric encryption
-// keys (SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT) with origin AWS_KMS.
+// CreateKey creates a KMS key of any key spec: symmetric encryption keys,
+// RSA, ECC, Ed25519, ML-DSA and SM2 key pairs, and HMAC keys, with origin
+// AWS_KMS. The spec and usage are validated as AWS does.
 func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKeyInput) (*kmsapi.CreateKeyOutput, error) {
-	spec := string(val(in.KeySpec))
+	name, member, enum := string(val(in.KeySpec)), "keySpec", keySpecEnum
 	if in.CustomerMasterKeySpec != nil {
-		if spec != "" {
+		if name != "" {
 			return nil, keyhold.NewError(keyhold.ErrCodeValidation,
 				"You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.")
 		}
-		spec = string(*in.CustomerMasterKeySpec)
+		name, member, enum = string(*in.CustomerMasterKeySpec), "customerMasterKeySpec", customerMasterKeySpecEnum
 	}
-	if spec == "" {
-		spec = keyhold.KeySpecSymmetricDefault
+	if name == "" {
+		name = keyhold.KeySpecSymmetricDefault
+	}
+	spec, err := regionSpec(c.Region, name, member, enum)
+	if err != nil {
+		return nil, err
 	}
 	usage := string(val(in.KeyUsage))
-	if spec != keyhold.KeySpecSymmetricDefault {
-		if usage == "" {
+	if usage == "" {
+		if !spec.Symmetric() {
 			return nil, keyhold.NewError(keyhold.ErrCodeValidation,
 				"You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.")
 		}
-		return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
-			"KeySpec %s is not supported by keyhold yet.", spec)
-	}
-	if usage == "" {
 		usage = keyhold.KeyUsageEncryptDecrypt
 	}
-	if usage != keyhold.KeyUsageEncryptDecrypt {
+	if !spec.AllowsUsage(usage) {
 		return nil, keyhold.Errorf(keyhold.ErrCodeValidation,
-			"KeyUsage %s is not compatible with KeySpec %s", usage, spec)
+			"KeyUsage %s is not compatible with KeySpec %s", usage, spec.Name)
 	}
 	origin := string(val(in.Origin))
 	if origin == "" {
@@ -74,7 +75,12 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKey
 	}
 	id := newUUID()
 	arn := keyhold.KeyARN(c.Region, c.Account, id)
-	bk, err := s.hsm.GenerateBackingKey(ctx, c.Region, arn)
+	var bk *keyhold.BackingKey
+	if spec.Symmetric() {
+		bk, err = s.hsm.GenerateBackingKey(ctx, c.Region, arn)
+	} else {
+		bk, err = s.hsm.GenerateKeyMaterial(ctx, c.Region, arn, spec.Name)
+	}
 	if err != nil {
 		return nil, internal(err)
 	}
@@ -85,7 +91,7 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKey
 		Region:            c.Region,
 		Description:       str(in.Description),
 		KeyUsage:          usage,
-		KeySpec:           spec,
+		KeySpec:           spec.Name,
 		Origin:            origin,
 		State:             keyhold.KeyStateEnabled,
 		Policy:            str(in.Policy),
@@ -132,27 +138,29 @@ func (s *Service) DescribeKey(ctx context.Context, c *Caller, in *kmsapi.Describ
 }
 
 // keyMetadata renders a key as AWS's KeyMetadata, with the members AWS
-// returns for a customer managed key.
+// returns for a customer managed key: the algorithm list of the key's
+// usage, and CurrentKeyMaterialId only for symmetric encryption keys (the
+// keys that rotate), as AWS documents.
 func keyMetadata(k *keyhold.Key) *kmsapi.KeyMetadata {
 	m := &kmsapi.KeyMetadata{
-		AWSAccountId:          ptr(k.Account),
-		KeyId:                 ptr(k.ID),
-		Arn:                   ptr(k.ARN),
-		CreationDate:          kmsapi.NewTimestamp(k.CreationDate),
-		Enabled:               ptr(k.Enabled()),
-		Description:           ptr(k.Description),
-		KeyUsage:              ptr(kmsapi.KeyUsageType(k.KeyUsage)),
-		KeyState:              ptr(kmsapi.KeyState(k.State)),
-		Origin:                ptr(kmsapi.OriginType(k.Origin)),
-		KeyManager:            ptr(kmsapi.KeyManagerType(keyhold.KeyManagerCustomer)),
-		CustomerMasterKeySpec: ptr(kmsapi.CustomerMasterKeySpec(k.KeySpec)),
-		KeySpec:               ptr(kmsapi.KeySpec(k.KeySpec)),
-		MultiRegion:           ptr(k.MultiRegion),
+		AWSAccountId: ptr(k.Account),
+		KeyId:        ptr(k.ID),
+		Arn:          ptr(k.ARN),
+		CreationDate: kmsapi.NewTimestamp(k.CreationDate),
+		Enabled:      ptr(k.Enabled()),
+		Description:  ptr(k.Description),
+		KeyUsage:     ptr(kmsapi.KeyUsageType(k.KeyUsage)),
+		KeyState:     ptr(kmsapi.KeyState(k.State)),
+		Origin:       ptr(kmsapi.OriginType(k.Origin)),
+		KeyManager:   ptr(kmsapi.KeyManagerType(keyhold.KeyManagerCustomer)),
+		KeySpec:      ptr(kmsapi.KeySpec(k.KeySpec)),
+		MultiRegion:  ptr(k.MultiRegion),
 	}
-	if k.KeySpec == keyhold.KeySpecSymmetricDefault {
-		m.EncryptionAlgorithms = []kmsapi.EncryptionAlgorithmSpec{kmsapi.EncryptionAlgorithmSpec(keyhold.AlgorithmSymmetric)}
+	if isCustomerMasterKeySpec(k.KeySpec) {
+		m.CustomerMasterKeySpec = ptr(kmsapi.CustomerMasterKeySpec(k.KeySpec))
 	}
-	if k.CurrentMaterialID != "" {
+	m.EncryptionAlgorithms, m.SigningAlgorithms, m.MacAlgorithms, m.KeyAgreementAlgorithms = algorithmLists(k)
+	if k.CurrentMaterialID != "" && k.KeySpec == keyhold.KeySpecSymmetricDefault {
 		m.CurrentKeyMaterialId = ptr(k.CurrentMaterialID)
 	}
 	if k.State == keyhold.KeyStatePendingDeletion {

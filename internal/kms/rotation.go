@@ -34,8 +34,8 @@ func checkRotatable(k *keyhold.Key) error {
 			"%s origin is %s which is not valid for this operation.", k.ARN, k.Origin)
 	}
 	if k.KeySpec != keyhold.KeySpecSymmetricDefault {
-		return keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
-			"%s key spec is %s: only symmetric encryption keys can be rotated.", k.ARN, k.KeySpec)
+		// AWS answers asymmetric and HMAC keys with an empty message.
+		return keyhold.NewError(keyhold.ErrCodeUnsupportedOperation, "")
 	}
 	return nil
 }

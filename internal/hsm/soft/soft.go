@@ -80,6 +80,8 @@ type Boundary struct {
 	// each region.
 	domainKeys map[string]*domainKey
 	active     map[string]*domainKey
+	// keys caches loaded asymmetric and HMAC keys (asymmetric.go).
+	keys keyCache
 }
 
 // domainKey is an unwrapped domain key. Its fields never change.
@@ -163,6 +165,7 @@ func (b *Boundary) Close() error {
 	b.wrap, b.secret = nil, nil
 	clear(b.domainKeys)
 	clear(b.active)
+	b.keys.clear()
 	return nil
 }
 
