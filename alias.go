@@ -24,3 +24,10 @@ type KeyUsage struct {
 	Timestamp time.Time
 	RequestID string
 }
+
+// KeyStat counts the keys in one state with one key spec.
+type KeyStat struct {
+	State   KeyState
+	KeySpec string
+	Count   int
+}

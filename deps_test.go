@@ -75,6 +75,14 @@ func TestImportRules(t *testing.T) {
 		{"kmsapi imports only the root", module + "/internal/kmsapi", func(p string) bool {
 			return isStd(p) || p == module
 		}},
+		{"policy is pure: the standard library only", module + "/internal/policy", isStd},
+		{"iamapi imports only the root", module + "/internal/iamapi", func(p string) bool {
+			return isStd(p) || p == module
+		}},
+		{"iam imports only the root, iamapi, policy and hsm's interface", module + "/internal/iam", func(p string) bool {
+			return isStd(p) || p == module || p == module+"/internal/iamapi" || p == module+"/internal/policy"
+		}},
+		{"audit imports only the standard library", module + "/internal/audit", isStd},
 		{"sigv4 imports only the root", module + "/internal/sigv4", func(p string) bool {
 			return isStd(p) || p == module
 		}},
@@ -82,6 +90,12 @@ func TestImportRules(t *testing.T) {
 			return !strings.HasPrefix(p, module+"/internal/awsapi") && !strings.HasPrefix(p, module+"/internal/store") &&
 				!strings.HasPrefix(p, module+"/internal/cli") && !strings.HasPrefix(p, module+"/internal/sigv4") &&
 				!strings.HasPrefix(p, "database/sql")
+		}},
+		{"kms reaches XKS proxies only through an interface: the XKS vocabulary, not the client or the proxy", module + "/internal/kms", func(p string) bool {
+			return !strings.HasPrefix(p, module+"/internal/xks/")
+		}},
+		{"xks (the XKS proxy API vocabulary) imports only the root", module + "/internal/xks", func(p string) bool {
+			return isStd(p) || p == module
 		}},
 		{"store drivers import no service package", module + "/internal/store/", func(p string) bool {
 			return !strings.HasPrefix(p, module+"/internal/") || strings.HasPrefix(p, module+"/internal/store/")

@@ -53,9 +53,12 @@ type Key struct {
 	// CurrentMaterialID names the backing key used for new encryptions.
 	CurrentMaterialID string
 
-	RotationEnabled           bool
-	RotationPeriodInDays      int
-	NextRotationDate          time.Time
+	// Automatic rotation: enabled, its period, and when it is next due.
+	RotationEnabled      bool
+	RotationPeriodInDays int
+	NextRotationDate     time.Time
+	// OnDemandRotationStartDate is set while an on-demand rotation is in
+	// progress; OnDemandRotations counts the on-demand rotations so far.
 	OnDemandRotationStartDate time.Time
 	OnDemandRotations         int
 }
@@ -79,9 +82,12 @@ type BackingKey struct {
 	DomainKeyID  string
 	EKT          []byte
 	CreationDate time.Time
+	// RotationType is "" for a key's first material, or the rotation that
+	// made it: RotationAutomatic or RotationOnDemand.
 	RotationType string
 }
 
+// Rotation types (AWS enum RotationType).
 const (
 	RotationAutomatic = "AUTOMATIC"
 	RotationOnDemand  = "ON_DEMAND"
@@ -93,28 +99,5 @@ type DomainKey struct {
 	ID           string
 	Region       string
 	Wrapped      []byte
-	CreationDate time.Time
-}
-
-// Account is an AWS-style account, a 12-digit id.
-type Account struct {
-	ID           string
-	CreationDate time.Time
-}
-
-// Access key statuses.
-const (
-	AccessKeyActive   = "Active"
-	AccessKeyInactive = "Inactive"
-)
-
-// AccessKey is a long-term credential. The secret is stored only sealed by
-// the crypto boundary.
-type AccessKey struct {
-	ID           string
-	Account      string
-	PrincipalARN string
-	SealedSecret []byte
-	Status       string
 	CreationDate time.Time
 }

@@ -10,6 +10,9 @@ package keyhold
 type Store interface {
 	KeyStore
 	IdentityStore
+	ImportStore
+	CustomKeyStoreStore
+	XKSKeyStore
 
 	// Close releases the store. It waits for nothing: callers stop issuing
 	// requests first.

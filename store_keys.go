@@ -68,4 +68,9 @@ type KeyStore interface {
 	PutKeyUsage(ctx context.Context, us []KeyUsage) error
 	// GetKeyUsage returns the last recorded use of a key.
 	GetKeyUsage(ctx context.Context, keyARN string) (*KeyUsage, error)
+
+	// KeyStats counts keys by state and key spec (all accounts and
+	// regions) and returns the earliest NextRotationDate of a key with
+	// automatic rotation (zero if none), for metrics.
+	KeyStats(ctx context.Context) ([]KeyStat, time.Time, error)
 }

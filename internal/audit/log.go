@@ -234,9 +234,50 @@ func (l *Log) recover() error {
 		l.prevHash = hashHex(line)
 		break
 	}
-	// Continue in a new file: earlier files stay exactly as their digests
-	// describe them.
+	// Sign what the last run wrote after its last digest (a crash leaves
+	// such a tail), once its chain checks out, so the trail stays fully
+	// covered. Then continue in a new file: earlier files stay exactly as
+	// their digests describe them.
+	if err := l.coverTail(last, data); err != nil {
+		return err
+	}
 	return l.openFile(last + 1)
+}
+
+// coverTail writes a digest for file seq (content data) if the last digest
+// does not cover all of it. It first checks that every record of the file
+// links to the one before it.
+func (l *Log) coverTail(seq uint64, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	if l.digestSeq > 0 {
+		b, err := os.ReadFile(filepath.Join(l.opts.Dir, digestName(l.digestSeq)))
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		var d Digest
+		if json.Unmarshal(b, &d) == nil && d.File == fileName(seq) && d.Length == int64(len(data)) {
+			return nil // already covered
+		}
+	}
+	var prev string
+	for i, line := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+		var ev Event
+		if err := json.Unmarshal(line, &ev); err != nil || ev.Chain == nil {
+			return fmt.Errorf("audit: %s line %d is not a valid record; run `keyhold audit verify` before starting keyhold again", fileName(seq), i+1)
+		}
+		if i > 0 && ev.Chain.PreviousHash != prev {
+			return fmt.Errorf("audit: %s line %d does not link to the record before it; run `keyhold audit verify` before starting keyhold again", fileName(seq), i+1)
+		}
+		prev = hashHex(line)
+	}
+	l.fileSeq, l.fileSize = seq, int64(len(data))
+	if err := l.writeDigest(); err != nil {
+		return fmt.Errorf("audit: signing the records of the last run: %w", err)
+	}
+	l.opts.Logger.Info("audit: signed the records written after the last digest of the previous run", "file", fileName(seq))
+	return nil
 }
 
 func lastLine(d []byte) []byte {

@@ -1,13 +1,21 @@
-// Package awsapi is keyhold's AWS wire layer: HTTP, the AWS JSON 1.1
-// protocol (POST /, X-Amz-Target: TrentService.<Operation>), SigV4
-// authentication of every request, decoding and validation against the API
-// model (internal/kmsapi), and the mapping of errors to
-// {"__type", "message"} with AWS's HTTP statuses.
+// Package awsapi is keyhold's AWS wire layer: HTTP, SigV4 authentication
+// of every request, and the protocols of the APIs served on the one
+// listener, chosen by the service named in the request's SigV4 credential
+// scope:
+//
+//   - KMS ("kms"): AWS JSON 1.1 (POST /, X-Amz-Target:
+//     TrentService.<Operation>), decoded and validated against the API
+//     model (internal/kmsapi), errors as {"__type", "message"}.
+//   - IAM ("iam"), STS ("sts") and keyhold's account API ("keyhold"): the
+//     Query protocol (a form-encoded POST with Action and Version,
+//     internal/iamapi), XML responses and errors.
+//
+// Each maps errors to AWS's codes and HTTP statuses with its own table
+// (errors.go).
 package awsapi
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -20,8 +28,10 @@ import (
 	"sync"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/iam"
 	"github.com/keyhold/keyhold/internal/kms"
 	"github.com/keyhold/keyhold/internal/kmsapi"
+	"github.com/keyhold/keyhold/internal/metrics"
 )
 
 // MaxBodyBytes caps a request body. The largest legal KMS request is a
@@ -34,25 +44,37 @@ const (
 	targetPrefix = "TrentService."
 )
 
-// Authenticator turns a request into the caller's identity, or an AWS
-// authentication error (*keyhold.Error).
-type Authenticator interface {
-	Authenticate(ctx context.Context, r *http.Request, body []byte) (*kms.Caller, error)
-}
-
-// Handler serves the KMS API.
+// Handler serves the KMS API and, with WithIdentity, the IAM and STS APIs.
 type Handler struct {
 	svc  *kms.Service
+	ids  *iam.Service
 	auth Authenticator
 	log  *slog.Logger
+
+	audit         Auditor
+	failOpenReads bool
+	metrics       *metrics.Metrics
 }
 
-// NewHandler returns the HTTP handler of the KMS API.
-func NewHandler(svc *kms.Service, auth Authenticator, log *slog.Logger) *Handler {
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithIdentity serves the IAM and STS APIs of ids on the same listener.
+func WithIdentity(ids *iam.Service) Option {
+	return func(h *Handler) { h.ids = ids }
+}
+
+// NewHandler returns the HTTP handler of the KMS API (and of IAM and STS
+// with WithIdentity).
+func NewHandler(svc *kms.Service, auth Authenticator, log *slog.Logger, opts ...Option) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{svc: svc, auth: auth, log: log}
+	h := &Handler{svc: svc, auth: auth, log: log}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -67,7 +89,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
+	h.serveObserved(w, r, func(w http.ResponseWriter, r *http.Request) {
+		if h.ids != nil {
+			if service, body, ok := h.route(r); ok {
+				callOf(w).service = service
+				h.serveQuery(w, r, reqID, service, body)
+				return
+			}
+		}
+		h.serveKMS(w, r, reqID)
+	})
+}
+
+// serveKMS serves one KMS API request.
+func (h *Handler) serveKMS(w http.ResponseWriter, r *http.Request, reqID string) {
+	c := callOf(w)
 	op, err := checkProtocol(r)
+	c.op = op
 	if err != nil {
 		h.writeError(w, reqID, op, err)
 		return
@@ -90,18 +128,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	caller, err := h.auth.Authenticate(r.Context(), r, body)
+	id, err := h.auth.Authenticate(r.Context(), r, body, signingName)
 	if err != nil {
 		h.writeError(w, reqID, op, err)
 		return
 	}
-	caller.RequestID = reqID
+	c.identity = id
+	caller := kms.NewCaller(id.Principal, id.Region, reqID)
 
 	in, err := kmsapi.DecodeInput(op, body)
 	if err != nil {
 		h.writeError(w, reqID, op, err)
 		return
 	}
+	c.in = in
 	if err := in.Validate(); err != nil {
 		h.writeError(w, reqID, op, err)
 		return
@@ -111,6 +151,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, reqID, op, err)
 		return
 	}
+	c.out = out
 	h.writeJSON(w, http.StatusOK, out)
 	h.log.Debug("request", "request_id", reqID, "operation", op, "account", caller.Account, "region", caller.Region, "status", http.StatusOK)
 }
@@ -155,6 +196,8 @@ func (h *Handler) writeError(w http.ResponseWriter, reqID, op string, err error)
 		h.log.Error("internal error", "request_id", reqID, "operation", op, "error", err.Error())
 	}
 	status := statusOf(e.Code)
+	c := callOf(w)
+	c.errCode, c.errMsg = e.Code, e.Message
 	h.log.Debug("request", "request_id", reqID, "operation", op, "status", status, "error_code", e.Code)
 	h.writeJSON(w, status, errorBody{Type: e.Code, Message: e.Message})
 }

@@ -49,7 +49,10 @@ type env struct {
 	url   string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t) }
+
+// newEnvWith is newEnv with handler options (audit, metrics).
+func newEnvWith(t *testing.T, opts ...awsapi.Option) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -64,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	clock := &fakeClock{now: time.Now().UTC()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := kmssvc.New(kmssvc.Config{Store: st, Boundary: b, Logger: log, Now: clock.Now})
-	srv := httptest.NewServer(awsapi.NewHandler(svc, awsapi.NewDevAuthenticator("111122223333"), log))
+	srv := httptest.NewServer(awsapi.NewHandler(svc, awsapi.NewDevAuthenticator("111122223333"), log, opts...))
 	t.Cleanup(func() { srv.Close(); st.Close(); b.Close() })
 	return &env{clock: clock, svc: svc, url: srv.URL}
 }

@@ -31,12 +31,18 @@ type Env struct {
 	// Listening, if set, is called with the bound addresses once the
 	// server accepts connections (tests listen on port 0).
 	Listening func(api, admin string)
+	// XKSListening, if set, is called with the XKS proxy's bound address
+	// (when --xks-listen is set) before Listening.
+	XKSListening func(addr string)
 }
 
 func commands() []command {
 	return []command{
 		{"serve", "run the keyhold server (SigV4 authentication, data in ./keyhold-data)", runServe},
 		{"dev", "run a development server: any credentials, any region, temporary data", runDev},
+		{"bench", "load-test a KMS endpoint (SigV4-signed requests; HDR latency percentiles)", runBench},
+		{"audit", "verify the audit trail, or look up events in it", runAudit},
+		{"xks", "manage the external keys of the XKS proxy (xks key create|list|disable|enable, xks credential)", runXKS},
 		{"version", "print the version", func(_ context.Context, _ []string, env *Env) error {
 			fmt.Fprintln(env.Stdout, "keyhold", Version)
 			return nil

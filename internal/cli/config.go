@@ -36,6 +36,16 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// AllowRemote lets `keyhold dev` listen on a non-loopback address.
 	AllowRemote bool `yaml:"allow_remote"`
+	// AuditStdout also writes every audit record to standard output.
+	AuditStdout bool `yaml:"audit_stdout"`
+	// AuditFailOpenReads keeps serving read-only KMS calls while the audit
+	// log cannot be written (docs/audit.md).
+	AuditFailOpenReads bool `yaml:"audit_fail_open_reads"`
+	// XKS configures the XKS proxy and client (xks.go).
+	XKS XKSConfig `yaml:"xks"`
+
+	// source is the configuration file read, "" for none (for reloads).
+	source string
 }
 
 const (
@@ -47,35 +57,44 @@ const (
 
 // setting describes one configuration setting for flags and environment.
 type setting struct {
-	name  string // flag name; env is KEYHOLD_ + upper(name with - → _)
-	usage string
-	set   func(c *Config, v string) error
+	name    string // flag name; env is KEYHOLD_ + upper(name with - → _)
+	usage   string
+	set     func(c *Config, v string) error
+	boolean bool // a flag without a value
 }
 
 func settings(dev bool) []setting {
 	s := []setting{
-		{"listen", "address of the KMS API listener (default " + defaultListen + ")", func(c *Config, v string) error { c.Listen = v; return nil }},
-		{"admin-listen", "address of the admin listener serving /healthz and /readyz (default " + defaultAdminListen + ")", func(c *Config, v string) error { c.AdminListen = v; return nil }},
-		{"data", "data directory (default ./" + defaultData + "; for dev a temporary directory)", func(c *Config, v string) error { c.Data = v; return nil }},
-		{"account-id", "12-digit account id created on first start (default " + defaultAccountID + ")", func(c *Config, v string) error { c.AccountID = v; return nil }},
-		{"regions", "comma-separated regions to serve (default: any)", func(c *Config, v string) error { c.Regions = splitList(v); return nil }},
-		{"log-level", "log level: debug, info, warn, error (default info)", func(c *Config, v string) error { c.LogLevel = v; return nil }},
-		{"log-format", "log format: text or json (default text)", func(c *Config, v string) error { c.LogFormat = v; return nil }},
+		{name: "listen", usage: "address of the KMS API listener (default " + defaultListen + ")", set: func(c *Config, v string) error { c.Listen = v; return nil }},
+		{name: "admin-listen", usage: "address of the admin listener serving /healthz and /readyz (default " + defaultAdminListen + ")", set: func(c *Config, v string) error { c.AdminListen = v; return nil }},
+		{name: "data", usage: "data directory (default ./" + defaultData + "; for dev a temporary directory)", set: func(c *Config, v string) error { c.Data = v; return nil }},
+		{name: "account-id", usage: "12-digit account id created on first start (default " + defaultAccountID + ")", set: func(c *Config, v string) error { c.AccountID = v; return nil }},
+		{name: "regions", usage: "comma-separated regions to serve (default: any)", set: func(c *Config, v string) error { c.Regions = splitList(v); return nil }},
+		{name: "log-level", usage: "log level: debug, info, warn, error (default info)", set: func(c *Config, v string) error { c.LogLevel = v; return nil }},
+		{name: "log-format", usage: "log format: text or json (default text)", set: func(c *Config, v string) error { c.LogFormat = v; return nil }},
+		{name: "xks-listen", usage: "address of the XKS proxy listener (default: none; TLS required outside loopback, see docs/xks.md)", set: func(c *Config, v string) error { c.XKS.Listen = v; return nil }},
+		boolSetting("audit-stdout", "also write every audit record to standard output (for container log collectors)", func(c *Config, b bool) { c.AuditStdout = b }),
+		boolSetting("audit-fail-open-reads", "keep serving read-only KMS calls while the audit log cannot be written (default: refuse every call)", func(c *Config, b bool) { c.AuditFailOpenReads = b }),
 	}
 	if dev {
-		s = append(s, setting{"allow-remote", "let dev listen on a non-loopback address (no authentication: never on a shared network)", func(c *Config, v string) error {
-			switch strings.ToLower(v) {
-			case "1", "true", "yes", "on":
-				c.AllowRemote = true
-			case "0", "false", "no", "off", "":
-				c.AllowRemote = false
-			default:
-				return fmt.Errorf("allow-remote: %q is not a boolean", v)
-			}
-			return nil
-		}})
+		s = append(s, boolSetting("allow-remote", "let dev listen on a non-loopback address (no authentication: never on a shared network)", func(c *Config, b bool) { c.AllowRemote = b }))
 	}
 	return s
+}
+
+// boolSetting is a true/false setting (a flag without a value).
+func boolSetting(name, usage string, set func(*Config, bool)) setting {
+	return setting{name: name, usage: usage, boolean: true, set: func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes", "on":
+			set(c, true)
+		case "0", "false", "no", "off", "":
+			set(c, false)
+		default:
+			return fmt.Errorf("%s: %q is not a boolean", name, v)
+		}
+		return nil
+	}}
 }
 
 func splitList(v string) []string {
@@ -101,7 +120,7 @@ func loadConfig(name string, args []string, dev bool, getenv func(string) string
 	sets := settings(dev)
 	for _, s := range sets {
 		usage := s.usage + " (env " + envName(s.name) + ")"
-		if s.name == "allow-remote" {
+		if s.boolean {
 			fs.Bool(s.name, false, usage)
 			continue
 		}
@@ -133,6 +152,7 @@ func loadConfig(name string, args []string, dev bool, getenv func(string) string
 		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("config file %s: %w", path, err)
 		}
+		c.source = path
 	}
 	for _, s := range sets {
 		if v := getenv(envName(s.name)); v != "" {
@@ -209,6 +229,7 @@ func (c *Config) Validate(dev bool) error {
 			errs = append(errs, fmt.Errorf("listen: %q is not a loopback address; keyhold dev accepts any credentials, so it listens only on loopback unless --allow-remote is given", c.Listen))
 		}
 	}
+	errs = append(errs, c.XKS.validate()...)
 	return errors.Join(errs...)
 }
 

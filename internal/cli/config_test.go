@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestLoadConfigPrecedence(t *testing.T) {
@@ -35,7 +36,8 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		LogLevel:    "debug",
 		LogFormat:   "json",
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	// Unexported fields (the file's path, kept for reloads) are not settings.
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Fatalf("config (-want +got):\n%s", diff)
 	}
 }
@@ -46,7 +48,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{Listen: "127.0.0.1:4599", AdminListen: "127.0.0.1:4598", Data: "keyhold-data", AccountID: "111122223333", LogLevel: "info", LogFormat: "text"}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Fatalf("defaults (-want +got):\n%s", diff)
 	}
 	dev, err := loadConfig("dev", nil, true, func(string) string { return "" })

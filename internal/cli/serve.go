@@ -14,9 +14,12 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/awsapi"
 	"github.com/keyhold/keyhold/internal/hsm/soft"
+	"github.com/keyhold/keyhold/internal/iam"
 	"github.com/keyhold/keyhold/internal/kms"
+	"github.com/keyhold/keyhold/internal/metrics"
 	"github.com/keyhold/keyhold/internal/store/sqlite"
 )
 
@@ -25,7 +28,6 @@ const (
 	rootKeyFile     = "root.key"
 	databaseFile    = "keyhold.db"
 	credentialsFile = "credentials"
-	adminUserName   = "keyhold-admin"
 	// credentialsProfile is the profile written to <data>/credentials.
 	credentialsProfile = "keyhold"
 )
@@ -57,8 +59,16 @@ type server struct {
 	store    keyhold.Store
 	boundary *soft.Boundary
 	svc      *kms.Service
+	ids      *iam.Service
+	audit    *audit.Log
+	metrics  *metrics.Metrics
 	ready    atomic.Bool
 }
+
+// identityClock is the clock of the identity service, which judges when
+// temporary credentials expire. Tests move it (export_test.go); the SigV4
+// verifier keeps the real clock, so requests stay signable.
+var identityClock = time.Now
 
 func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
 	log := newLogger(cfg, env.Stderr)
@@ -73,7 +83,7 @@ func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
 	if dev && !isLoopback(cfg.Listen) {
 		log.Warn("keyhold dev is listening on a non-loopback address and accepts ANY credentials; never expose it to a shared network", "listen", cfg.Listen)
 	}
-	s, err := openServer(ctx, cfg, log)
+	s, err := openServer(ctx, cfg, log, dev)
 	if err != nil {
 		return err
 	}
@@ -86,12 +96,13 @@ func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
 
 	var auth awsapi.Authenticator
 	if dev {
-		auth = awsapi.NewDevAuthenticator(cfg.AccountID)
+		auth = awsapi.NewDevAuthenticator(cfg.AccountID, awsapi.DevKnownCredentials(s.ids))
 	} else {
-		auth = awsapi.NewSigV4Authenticator(s.svc, cfg.Regions)
+		auth = awsapi.NewSigV4Authenticator(s.ids, cfg.Regions)
 	}
 	api := &http.Server{
-		Handler:           awsapi.NewHandler(s.svc, auth, log),
+		Handler: awsapi.NewHandler(s.svc, auth, log, awsapi.WithIdentity(s.ids),
+			awsapi.WithAudit(s.audit, cfg.AuditFailOpenReads), awsapi.WithMetrics(s.metrics)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -109,6 +120,12 @@ func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
 		apiLn.Close()
 		return fmt.Errorf("admin listener on %s: %w (choose another address with --admin-listen)", cfg.AdminListen, err)
 	}
+	xr, err := s.listenXKS(ctx) // xks.go; nil without --xks-listen
+	if err != nil {
+		apiLn.Close()
+		adminLn.Close()
+		return err
+	}
 	mode := "serve"
 	if dev {
 		mode = "dev"
@@ -121,9 +138,15 @@ func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
 	go func() { s.svc.RunWorkers(wctx); close(workersDone) }()
 	defer func() { stopWorkers(); <-workersDone }()
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- serveHTTP(api, apiLn) }()
 	go func() { errc <- serveHTTP(admin, adminLn) }()
+	if xr != nil {
+		go func() { errc <- xr.serve() }()
+		if env.XKSListening != nil {
+			env.XKSListening(xr.ln.Addr().String())
+		}
+	}
 	s.ready.Store(true)
 	if env.Listening != nil {
 		env.Listening(apiLn.Addr().String(), adminLn.Addr().String())
@@ -140,7 +163,8 @@ func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
 	defer cancel()
 	errAPI := api.Shutdown(sctx)
 	errAdmin := admin.Shutdown(sctx)
-	if err := errors.Join(errAPI, errAdmin); err != nil {
+	errXKS := xr.shutdown(sctx)
+	if err := errors.Join(errAPI, errAdmin, errXKS); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("keyhold stopped")
@@ -156,7 +180,7 @@ func serveHTTP(srv *http.Server, ln net.Listener) error {
 }
 
 // openServer opens the data directory, the crypto boundary and the store.
-func openServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
+func openServer(ctx context.Context, cfg *Config, log *slog.Logger, dev bool) (*server, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -172,16 +196,36 @@ func openServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, er
 		b.Close()
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
-	svc := kms.New(kms.Config{Store: st, Boundary: b, Logger: log})
+	// srvRef lets the service report its own actions to the audit log,
+	// which opens after the service.
+	var srvRef *server
+	svc := kms.New(kms.Config{OnServiceEvent: func(ctx context.Context, ev kms.ServiceEvent) { srvRef.serviceEvent(ctx, ev) }, Store: st, Boundary: b, Logger: log, XKS: newXKSClient(cfg, log)})
 	if err := svc.LoadDomainKeys(ctx); err != nil {
 		st.Close()
 		b.Close()
 		return nil, err
 	}
-	return &server{cfg: cfg, log: log, store: st, boundary: b, svc: svc}, nil
+	ids := iam.New(iam.Config{Store: st, Sealer: b, Logger: log, Now: identityClock, ManagementAccount: cfg.AccountID, Dev: dev})
+	if err := ids.Init(ctx); err != nil {
+		st.Close()
+		b.Close()
+		return nil, err
+	}
+	srv := &server{cfg: cfg, log: log, store: st, boundary: b, svc: svc, ids: ids, metrics: metrics.New()}
+	srvRef = srv
+	if err := srv.openAudit(); err != nil {
+		st.Close()
+		b.Close()
+		return nil, err
+	}
+	return srv, nil
 }
 
 func (s *server) close() {
+	// The audit log first: its final digest covers every recorded call.
+	if s.audit != nil {
+		s.audit.Close()
+	}
 	if err := s.store.Close(); err != nil {
 		s.log.Error("closing store", "error", err.Error())
 	}
@@ -190,27 +234,23 @@ func (s *server) close() {
 	}
 }
 
-// bootstrap creates the account and its admin access key on first start
-// and writes the key to <data>/credentials.
+// bootstrap creates, on first start, the management account and its admin
+// user (with AdministratorAccess) and access key, and writes the key to
+// <data>/credentials.
 func (s *server) bootstrap(ctx context.Context) error {
-	created, err := s.svc.EnsureAccount(ctx, s.cfg.AccountID)
+	admin, err := s.ids.Bootstrap(ctx, s.cfg.AccountID)
 	if err != nil {
-		return fmt.Errorf("creating account: %w", err)
+		return fmt.Errorf("creating the management account: %w", err)
 	}
-	if !created {
+	if admin == nil {
 		return nil
 	}
-	principal := "arn:" + keyhold.Partition + ":iam::" + s.cfg.AccountID + ":user/" + adminUserName
-	id, secret, err := s.svc.CreateAccessKey(ctx, s.cfg.AccountID, principal)
-	if err != nil {
-		return fmt.Errorf("creating admin access key: %w", err)
-	}
 	path := filepath.Join(s.cfg.Data, credentialsFile)
-	if err := writeCredentials(path, id, secret); err != nil {
+	if err := writeCredentials(path, admin.AccessKeyID, admin.SecretAccessKey); err != nil {
 		return err
 	}
 	s.log.Info("first start: created account and admin access key; credentials written (profile "+credentialsProfile+")",
-		"account", s.cfg.AccountID, "principal", principal, "access_key_id", id, "path", path)
+		"account", s.cfg.AccountID, "principal", admin.User.ARN, "access_key_id", admin.AccessKeyID, "path", path)
 	return nil
 }
 
@@ -253,7 +293,13 @@ func (s *server) adminHandler() http.Handler {
 			io.WriteString(w, "store unavailable\n")
 			return
 		}
+		if s.audit != nil && !s.audit.Healthy() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "audit not writable\n")
+			return
+		}
 		io.WriteString(w, "ready\n")
 	})
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	return mux
 }

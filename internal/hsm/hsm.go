@@ -27,6 +27,9 @@ import (
 //
 // All methods are safe for concurrent use.
 type Boundary interface {
+	// Importer imports key material (import.go).
+	Importer
+
 	// CreateDomainKey generates a new AES-256 domain key for region, makes
 	// it the active domain key of that region inside the boundary, and
 	// returns it wrapped by the root of trust for the caller to store.

@@ -106,11 +106,7 @@ var errAsymmetricContext = keyhold.NewError(keyhold.ErrCodeValidation,
 // ciphertext for an asymmetric one.
 func (s *Service) encryptWith(ctx context.Context, k *keyhold.Key, bk *keyhold.BackingKey, alg kmsapi.EncryptionAlgorithmSpec, pt []byte, ec map[string]string) ([]byte, error) {
 	if k.KeySpec == keyhold.KeySpecSymmetricDefault {
-		blob, err := s.hsm.Encrypt(ctx, bk, pt, ec)
-		if err != nil {
-			return nil, internal(err)
-		}
-		return blob, nil
+		return s.sealSymmetric(ctx, k, bk, pt, ec) // xksclient.go: double encryption in external key stores
 	}
 	blob, err := s.hsm.EncryptAsymmetric(ctx, bk, string(alg), pt)
 	if err != nil {
@@ -193,7 +189,7 @@ func (s *Service) decryptBlob(ctx context.Context, c *Caller, blob []byte, keyID
 		return nil, nil, nil, keyhold.NewError(keyhold.ErrCodeValidation,
 			"1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
 	}
-	h, err := hsm.ParseCiphertext(blob)
+	h, err := blobHeader(blob) // xksclient.go: v1 blobs and external key store blobs
 	if err != nil {
 		return nil, nil, nil, errInvalidCiphertext
 	}
@@ -238,12 +234,9 @@ func (s *Service) decryptBlob(ctx context.Context, c *Caller, blob []byte, keyID
 	if dryRun {
 		return nil, nil, nil, errDryRun
 	}
-	pt, err := s.hsm.Decrypt(ctx, bk, blob, ec)
-	if errors.Is(err, hsm.ErrInvalidCiphertext) {
-		return nil, nil, nil, errInvalidCiphertext
-	}
+	pt, err := s.openSymmetric(ctx, k, bk, blob, ec) // xksclient.go
 	if err != nil {
-		return nil, nil, nil, internal(err)
+		return nil, nil, nil, err
 	}
 	return k, bk, pt, nil
 }
@@ -427,9 +420,10 @@ func (s *Service) generateDataKey(ctx context.Context, c *Caller, keyID string, 
 	if err != nil {
 		return nil, nil, nil, nil, internal(err)
 	}
-	blob, err := s.hsm.Encrypt(ctx, bk, pt, ec)
+	blob, err := s.sealSymmetric(ctx, k, bk, pt, ec) // xksclient.go
 	if err != nil {
-		return nil, nil, nil, nil, internal(err)
+		clear(pt)
+		return nil, nil, nil, nil, err
 	}
 	return k, bk, pt, blob, nil
 }
@@ -474,8 +468,7 @@ func (s *Service) GenerateRandom(ctx context.Context, c *Caller, in *kmsapi.Gene
 		return nil, keyhold.NewError(keyhold.ErrCodeValidation, "NumberOfBytes is required.")
 	}
 	if in.CustomKeyStoreId != nil {
-		return nil, keyhold.Errorf(keyhold.ErrCodeCustomKeyStoreNotFound,
-			"Custom key store %s does not exist.", *in.CustomKeyStoreId)
+		return nil, s.checkRandomKeyStore(ctx, c, *in.CustomKeyStoreId) // xksclient.go
 	}
 	b, err := s.hsm.GenerateRandom(ctx, int(*in.NumberOfBytes))
 	if err != nil {

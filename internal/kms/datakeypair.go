@@ -23,6 +23,9 @@ func (s *Service) generateDataKeyPair(ctx context.Context, c *Caller, keyID stri
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := checkNotExternalStore(k, op); err != nil { // xksclient.go
+		return nil, nil, nil, err
+	}
 	if dryRun {
 		return nil, nil, nil, errDryRun
 	}

@@ -38,6 +38,7 @@ func (s *Service) Dispatch(ctx context.Context, c *Caller, in kmsapi.Input) (any
 		return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
 			"%s is not supported by keyhold yet.", in.OperationName())
 	}
+	ctx = withCall(ctx, c, in.OperationName())
 	out, err := h(s, ctx, c, in)
 	if err == nil {
 		s.trackUsage(c, in.OperationName(), out)

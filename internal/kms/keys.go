@@ -16,7 +16,8 @@ func init() {
 
 // CreateKey creates a KMS key of any key spec: symmetric encryption keys,
 // RSA, ECC, Ed25519, ML-DSA and SM2 key pairs, and HMAC keys, with origin
-// AWS_KMS. The spec and usage are validated as AWS does.
+// AWS_KMS, or with origin EXTERNAL and no key material (PendingImport
+// until ImportKeyMaterial). The spec and usage are validated as AWS does.
 func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKeyInput) (*kmsapi.CreateKeyOutput, error) {
 	name, member, enum := string(val(in.KeySpec)), "keySpec", keySpecEnum
 	if in.CustomerMasterKeySpec != nil {
@@ -49,7 +50,11 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKey
 	if origin == "" {
 		origin = keyhold.OriginAWSKMS
 	}
-	if origin != keyhold.OriginAWSKMS {
+	if origin == keyhold.OriginExternalKeyStore || origin == keyhold.OriginAWSCloudHSM ||
+		in.CustomKeyStoreId != nil || in.XksKeyId != nil {
+		return s.createKeyInCustomKeyStore(ctx, c, in, spec.Name, usage, origin) // xksclient.go
+	}
+	if origin != keyhold.OriginAWSKMS && origin != keyhold.OriginExternal {
 		return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,
 			"Origin %s is not supported by keyhold yet.", origin)
 	}
@@ -76,9 +81,12 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKey
 	id := newUUID()
 	arn := keyhold.KeyARN(c.Region, c.Account, id)
 	var bk *keyhold.BackingKey
-	if spec.Symmetric() {
+	switch {
+	case origin == keyhold.OriginExternal:
+		// No key material until ImportKeyMaterial (import.go).
+	case spec.Symmetric():
 		bk, err = s.hsm.GenerateBackingKey(ctx, c.Region, arn)
-	} else {
+	default:
 		bk, err = s.hsm.GenerateKeyMaterial(ctx, c.Region, arn, spec.Name)
 	}
 	if err != nil {
@@ -96,9 +104,13 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKey
 		State:             keyhold.KeyStateEnabled,
 		Policy:            str(in.Policy),
 		CreationDate:      s.now().UTC(),
-		CurrentMaterialID: bk.MaterialID,
+		CurrentMaterialID: materialIDOf(bk),
 	}
-	bk.CreationDate = k.CreationDate
+	if bk == nil {
+		k.State = keyhold.KeyStatePendingImport // EXTERNAL
+	} else {
+		bk.CreationDate = k.CreationDate
+	}
 	if err := s.store.CreateKey(ctx, k, tags, bk); err != nil {
 		return nil, internal(err)
 	}
@@ -134,7 +146,14 @@ func (s *Service) DescribeKey(ctx context.Context, c *Caller, in *kmsapi.Describ
 	if err != nil {
 		return nil, err
 	}
-	return &kmsapi.DescribeKeyOutput{KeyMetadata: keyMetadata(k)}, nil
+	m := keyMetadata(k)
+	if err := s.describeImport(ctx, k, m); err != nil {
+		return nil, err
+	}
+	if err := s.customKeyStoreMetadata(ctx, k, m); err != nil {
+		return nil, err
+	}
+	return &kmsapi.DescribeKeyOutput{KeyMetadata: m}, nil
 }
 
 // keyMetadata renders a key as AWS's KeyMetadata, with the members AWS

@@ -51,44 +51,124 @@ func (r *usageRecorder) take() []keyhold.KeyUsage {
 	return out
 }
 
-// trackUsage records the last use of the keys in a successful
-// cryptographic operation's output (the operations of AWS's
-// KeyLastUsageTrackingOperation enum).
-func (s *Service) trackUsage(c *Caller, op string, out any) {
-	var arns [2]*string
+// trackedOps are the operations of AWS's KeyLastUsageTrackingOperation
+// enum.
+var trackedOps = map[string]bool{
+	"Decrypt": true, "DeriveSharedSecret": true, "Encrypt": true, "GenerateDataKey": true,
+	"GenerateDataKeyPair": true, "GenerateDataKeyPairWithoutPlaintext": true,
+	"GenerateDataKeyWithoutPlaintext": true, "GenerateMac": true, "ReEncrypt": true,
+	"Sign": true, "Verify": true, "VerifyMac": true,
+}
+
+// OutputKeyARNs returns the key ARNs an operation's output names (the
+// KeyId of cryptographic outputs, ReEncrypt's SourceKeyId, KeyMetadata's
+// Arn), without reflection: the audit trail lists them as resources.
+func OutputKeyARNs(out any) []string {
+	var a, b *string
 	switch o := out.(type) {
 	case *kmsapi.EncryptOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.DecryptOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.ReEncryptOutput:
-		arns[0], arns[1] = o.KeyId, o.SourceKeyId
+		if o != nil {
+			a, b = o.KeyId, o.SourceKeyId
+		}
 	case *kmsapi.GenerateDataKeyOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.GenerateDataKeyWithoutPlaintextOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.GenerateDataKeyPairOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.GenerateDataKeyPairWithoutPlaintextOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.SignOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.VerifyOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.GenerateMacOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.VerifyMacOutput:
-		arns[0] = o.KeyId
+		if o != nil {
+			a = o.KeyId
+		}
 	case *kmsapi.DeriveSharedSecretOutput:
-		arns[0] = o.KeyId
-	default:
+		if o != nil {
+			a = o.KeyId
+		}
+	case *kmsapi.GetPublicKeyOutput:
+		if o != nil {
+			a = o.KeyId
+		}
+	case *kmsapi.DescribeKeyOutput:
+		if o != nil && o.KeyMetadata != nil {
+			a = o.KeyMetadata.Arn
+		}
+	case *kmsapi.CreateKeyOutput:
+		if o != nil && o.KeyMetadata != nil {
+			a = o.KeyMetadata.Arn
+		}
+	case *kmsapi.ScheduleKeyDeletionOutput:
+		if o != nil {
+			a = o.KeyId
+		}
+	case *kmsapi.CancelKeyDeletionOutput:
+		if o != nil {
+			a = o.KeyId
+		}
+	case *kmsapi.GetKeyRotationStatusOutput:
+		if o != nil {
+			a = o.KeyId
+		}
+	case *kmsapi.RotateKeyOnDemandOutput:
+		if o != nil {
+			a = o.KeyId
+		}
+	case *kmsapi.GetKeyLastUsageOutput:
+		if o != nil {
+			a = o.KeyId
+		}
+	}
+	var arns []string
+	for _, p := range []*string{a, b} {
+		if p != nil && *p != "" {
+			arns = append(arns, *p)
+		}
+	}
+	return arns
+}
+
+// trackUsage records the last use of the keys in a successful
+// cryptographic operation's output.
+func (s *Service) trackUsage(c *Caller, op string, out any) {
+	if !trackedOps[op] {
+		return
+	}
+	arns := OutputKeyARNs(out)
+	if len(arns) == 0 {
 		return
 	}
 	now := s.now().UTC()
 	for _, a := range arns {
-		if a != nil && *a != "" {
-			s.usage.record(keyhold.KeyUsage{KeyARN: *a, Operation: op, Timestamp: now, RequestID: c.RequestID})
-		}
+		s.usage.record(keyhold.KeyUsage{KeyARN: a, Operation: op, Timestamp: now, RequestID: c.RequestID})
 	}
 }
 

@@ -117,6 +117,9 @@ func (s *Service) RotateKeyOnDemand(ctx context.Context, c *Caller, in *kmsapi.R
 	if err := checkState("RotateKeyOnDemand", k); err != nil {
 		return nil, err
 	}
+	if k.Origin == keyhold.OriginExternal && k.KeySpec == keyhold.KeySpecSymmetricDefault {
+		return s.rotateImportedOnDemand(ctx, k) // to imported material (import.go)
+	}
 	if err := checkRotatable(k); err != nil {
 		return nil, err
 	}
@@ -175,6 +178,9 @@ func (s *Service) rotate(ctx context.Context, arn, rotationType string) error {
 		return internal(fmt.Errorf("rotating %s: %w", arn, err))
 	}
 	s.log.Info("rotated key", "key_arn", arn, "rotation_type", rotationType, "key_material_id", bk.MaterialID)
+	if rotationType == keyhold.RotationAutomatic {
+		s.serviceEvent(ctx, "RotateKey", arn, map[string]string{"keyMaterialId": bk.MaterialID})
+	}
 	return nil
 }
 
@@ -204,6 +210,10 @@ func (s *Service) ListKeyRotations(ctx context.Context, c *Caller, in *kmsapi.Li
 	if err != nil && !errors.Is(err, keyhold.ErrNotFound) {
 		return nil, internal(err)
 	}
+	imported, err := s.keyMaterials(ctx, k) // import records of an EXTERNAL key (import.go)
+	if err != nil {
+		return nil, err
+	}
 	all := val(in.IncludeKeyMaterial) == kmsapi.IncludeKeyMaterialAllKeyMaterial
 	var entries []kmsapi.RotationsListEntry
 	skipping := after != ""
@@ -230,6 +240,7 @@ func (s *Service) ListKeyRotations(ctx context.Context, c *Caller, in *kmsapi.Li
 			e.RotationDate = kmsapi.NewTimestamp(bk.CreationDate)
 			e.RotationType = ptr(kmsapi.RotationType(bk.RotationType))
 		}
+		describeRotation(&e, imported[bk.MaterialID])
 		entries = append(entries, e)
 	}
 	if skipping {

@@ -26,6 +26,9 @@ type Caller struct {
 	PrincipalARN string
 	AccessKeyID  string
 	RequestID    string
+	// Principal is the full identity (type, user or role, session, tags)
+	// for authorization; nil in tests that build a Caller by hand.
+	Principal *keyhold.Principal
 }
 
 // Config holds the service's dependencies.
@@ -35,6 +38,27 @@ type Config struct {
 	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnServiceEvent, if set, is told of every change keyhold makes by
+	// itself (automatic rotation, deletion after the waiting period,
+	// expiry of imported material), for the audit trail.
+	OnServiceEvent func(ctx context.Context, ev ServiceEvent)
+	// XKS calls the proxies of external key stores (internal/xks/client);
+	// nil means no proxy is reachable.
+	XKS XKSTransport
+}
+
+// ServiceEvent is a change the service made by itself, recorded in the
+// audit trail as CloudTrail records AWS's own actions (AwsServiceEvent).
+type ServiceEvent struct {
+	// Name is CloudTrail's eventName: RotateKey, DeleteKey or
+	// DeleteExpiredKeyMaterial.
+	Name    string
+	KeyARN  string
+	Account string
+	Region  string
+	Time    time.Time
+	// Details are extra request parameters (e.g. keyMaterialId).
+	Details map[string]string
 }
 
 // Service implements the KMS operations.
@@ -44,15 +68,18 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	domainMu   sync.Mutex // serializes domain key creation
-	principals principalCache
-	locks      keyLocks
-	usage      usageRecorder
+	onEvent func(context.Context, ServiceEvent)
+
+	domainMu sync.Mutex // serializes domain key creation
+	locks    keyLocks
+	usage    usageRecorder
+	xks      XKSTransport
 }
 
 // New returns a Service. Call LoadDomainKeys before serving.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, hsm: cfg.Boundary, log: cfg.Logger, now: cfg.Now}
+	s := &Service{store: newCachedStore(cfg.Store), hsm: cfg.Boundary, log: cfg.Logger, now: cfg.Now, onEvent: cfg.OnServiceEvent}
+	s.xks = cfg.XKS
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -137,4 +164,16 @@ func val[T any](p *T) T {
 
 func internal(err error) error {
 	return fmt.Errorf("kms: %w", err)
+}
+
+// serviceEvent reports a change the service made by itself.
+func (s *Service) serviceEvent(ctx context.Context, name, keyARN string, details map[string]string) {
+	if s.onEvent == nil {
+		return
+	}
+	ev := ServiceEvent{Name: name, KeyARN: keyARN, Time: s.now().UTC(), Details: details}
+	if a, err := keyhold.ParseARN(keyARN); err == nil {
+		ev.Account, ev.Region = a.Account, a.Region
+	}
+	s.onEvent(ctx, ev)
 }

@@ -63,9 +63,9 @@ var stateTable = map[string][7]stateRule{
 	"DeleteImportedKeyMaterial":           {allow, allow, allow, allow, allow, isCreating, isUpdating},
 	"DeriveSharedSecret":                  crypto,
 	"DisableKey":                          {allow, allow, isPendingDeletion, isPendingImport, allow, isCreating, isUpdating},
-	"DisableKeyRotation":                  {allow, isDisabled, isPendingDeletion, isPendingImport, allow, isCreating, allow},
+	"DisableKeyRotation":                  {allow, isDisabled, isPendingDeletion, allow, allow, isCreating, allow}, // PendingImport: [6], checkRotatable
 	"EnableKey":                           {allow, allow, isPendingDeletion, isPendingImport, allow, isCreating, isUpdating},
-	"EnableKeyRotation":                   {allow, isDisabled, isPendingDeletion, isPendingImport, allow, isCreating, allow},
+	"EnableKeyRotation":                   {allow, isDisabled, isPendingDeletion, allow, allow, isCreating, allow}, // PendingImport: [6], checkRotatable
 	"Encrypt":                             crypto,
 	"GenerateDataKey":                     crypto,
 	"GenerateDataKeyPair":                 crypto,
@@ -222,7 +222,11 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, c *Caller, in *kmsapi
 // Disabled, as in AWS.
 func (s *Service) CancelKeyDeletion(ctx context.Context, c *Caller, in *kmsapi.CancelKeyDeletionInput) (*kmsapi.CancelKeyDeletionOutput, error) {
 	k, err := s.mutateKey(ctx, c, str(in.KeyId), "CancelKeyDeletion", func(k *keyhold.Key) (bool, error) {
-		k.State = keyhold.KeyStateDisabled
+		state, err := s.stateAfterCancel(ctx, k) // Disabled, or PendingImport (import.go)
+		if err != nil {
+			return false, err
+		}
+		k.State = state
 		k.DeletionDate = time.Time{}
 		k.PendingWindowInDays = 0
 		return true, nil
@@ -286,4 +290,5 @@ func (s *Service) deleteKey(ctx context.Context, arn string, now time.Time) {
 		return
 	}
 	s.log.Info("deleted key after its waiting period", "key_arn", arn)
+	s.serviceEvent(ctx, "DeleteKey", arn, nil)
 }

@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"github.com/keyhold/keyhold"
 	"sync"
 	"time"
 )
@@ -46,4 +47,10 @@ func (s *Service) RunWorkersOnce(ctx context.Context) {
 	for _, task := range background {
 		task(s, ctx)
 	}
+}
+
+// KeyStats counts keys by state and key spec and returns when the next
+// automatic rotation is due, for metrics.
+func (s *Service) KeyStats(ctx context.Context) ([]keyhold.KeyStat, time.Time, error) {
+	return s.store.KeyStats(ctx)
 }

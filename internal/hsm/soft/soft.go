@@ -19,6 +19,7 @@ package soft
 import (
 	"context"
 	"crypto/cipher"
+	"crypto/ecdsa"
 	cryptorand "crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -82,6 +83,8 @@ type Boundary struct {
 	active     map[string]*domainKey
 	// keys caches loaded asymmetric and HMAC keys (asymmetric.go).
 	keys keyCache
+	// audit signs audit digests (audit.go).
+	audit *ecdsa.PrivateKey
 }
 
 // domainKey is an unwrapped domain key. Its fields never change.
@@ -141,6 +144,9 @@ func New(ctx context.Context, opts Options) (*Boundary, error) {
 		return nil, err
 	}
 	if b.secret, err = derivedAEAD(root, labelSecret); err != nil {
+		return nil, err
+	}
+	if b.audit, err = deriveAuditKey(root); err != nil {
 		return nil, err
 	}
 	return b, nil

@@ -16,8 +16,11 @@ func (s *Store) DeleteKey(ctx context.Context, arn string) error {
 		for _, q := range []string{
 			`DELETE FROM aliases WHERE target_key_arn = ?`,
 			`DELETE FROM tags WHERE key_arn = ?`,
+			`DELETE FROM import_parameters WHERE key_arn = ?`,
+			`DELETE FROM key_materials WHERE key_arn = ?`, // before backing_keys (foreign key)
 			`DELETE FROM backing_keys WHERE key_arn = ?`,
 			`DELETE FROM key_last_usage WHERE key_arn = ?`,
+			`DELETE FROM custom_key_store_keys WHERE key_arn = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, arn); err != nil {
 				return err
@@ -290,4 +293,31 @@ func (s *Store) GetKeyUsage(ctx context.Context, keyARN string) (*keyhold.KeyUsa
 	}
 	u.Timestamp = decodeTime(ts)
 	return &u, nil
+}
+
+// KeyStats counts keys by state and spec and finds the next rotation.
+func (s *Store) KeyStats(ctx context.Context) ([]keyhold.KeyStat, time.Time, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT state, key_spec, COUNT(*) FROM keys GROUP BY state, key_spec ORDER BY state, key_spec`)
+	if err != nil {
+		return nil, time.Time{}, mapError(err, "key stats")
+	}
+	defer rows.Close()
+	var stats []keyhold.KeyStat
+	for rows.Next() {
+		var st keyhold.KeyStat
+		var state string
+		if err := rows.Scan(&state, &st.KeySpec, &st.Count); err != nil {
+			return nil, time.Time{}, mapError(err, "key stats")
+		}
+		st.State = keyhold.KeyState(state)
+		stats = append(stats, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, time.Time{}, mapError(err, "key stats")
+	}
+	var next sql.NullInt64
+	if err := s.reader.QueryRowContext(ctx, `SELECT MIN(next_rotation_date) FROM keys WHERE rotation_enabled = 1`).Scan(&next); err != nil {
+		return nil, time.Time{}, mapError(err, "key stats")
+	}
+	return stats, decodeTime(next), nil
 }

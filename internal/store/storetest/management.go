@@ -25,6 +25,7 @@ var managementTests = []struct {
 	{"ListAliases", testListAliases},
 	{"ConcurrentUpdateAlias", testConcurrentUpdateAlias},
 	{"KeyUsage", testKeyUsage},
+	{"KeyStats", testKeyStats},
 }
 
 // fixture stores a domain key and n enabled keys with one backing key each.
@@ -327,5 +328,33 @@ func testKeyUsage(t *testing.T, f Factory) {
 	_, err = s.GetKeyUsage(ctx, gone.KeyARN)
 	if !errors.Is(err, keyhold.ErrNotFound) {
 		t.Fatalf("usage of a deleted key was stored: %v", err)
+	}
+}
+
+func testKeyStats(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := newStore(t, f)
+	keys := fixture(t, s, 3)
+	keys[0].State = keyhold.KeyStateDisabled
+	keys[1].RotationEnabled, keys[1].NextRotationDate = true, at(50)
+	keys[2].RotationEnabled, keys[2].NextRotationDate = true, at(40)
+	for _, k := range keys {
+		if err := s.UpdateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats, next, err := s.KeyStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []keyhold.KeyStat{
+		{State: keyhold.KeyStateDisabled, KeySpec: keyhold.KeySpecSymmetricDefault, Count: 1},
+		{State: keyhold.KeyStateEnabled, KeySpec: keyhold.KeySpecSymmetricDefault, Count: 2},
+	}
+	if d := diff(want, stats); d != "" {
+		t.Fatalf("KeyStats (-want +got):\n%s", d)
+	}
+	if !next.Equal(at(40)) {
+		t.Fatalf("next rotation %v, want %v", next, at(40))
 	}
 }

@@ -81,6 +81,8 @@ func Run(t *testing.T, f Factory) {
 		{"ConcurrentConflict", testConcurrentConflict},
 		{"CanceledContext", testCanceledContext},
 	}, managementTests...)
+	tests = append(tests, importTests...)
+	tests = append(tests, customKeyStoreTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/audit"
+	"github.com/keyhold/keyhold/internal/kms"
+	"github.com/keyhold/keyhold/internal/metrics"
+)
+
+// openAudit opens the audit log in <data>/audit with the crypto boundary's
+// audit signing key, and registers its metrics.
+func (s *server) openAudit() error {
+	var stdout *os.File
+	if s.cfg.AuditStdout {
+		stdout = os.Stdout
+	}
+	opts := audit.Options{Dir: filepath.Join(s.cfg.Data, auditDir), Signer: s.boundary, Logger: s.log}
+	if stdout != nil {
+		opts.Stdout = stdout
+	}
+	l, err := audit.Open(opts)
+	if err != nil {
+		return fmt.Errorf("opening the audit log: %w", err)
+	}
+	s.audit = l
+	m := s.metrics
+	m.GaugeFunc("keyhold_audit_queue_depth", "Audit events waiting to be written.", func() float64 { return float64(l.QueueDepth()) })
+	m.GaugeFunc("keyhold_audit_fsync_seconds", "Duration of the audit log's last fsync.", func() float64 { return l.LastFsync().Seconds() })
+	m.GaugeFunc("keyhold_audit_writable", "1 while the audit log can be written, 0 while keyhold refuses requests because it cannot.", func() float64 {
+		if l.Healthy() {
+			return 1
+		}
+		return 0
+	})
+	m.Collector(&metrics.KeysCollector{Stats: func(ctx context.Context) ([]metrics.KeyStat, time.Time, error) {
+		ks, next, err := s.svc.KeyStats(ctx)
+		out := make([]metrics.KeyStat, len(ks))
+		for i, k := range ks {
+			out[i] = metrics.KeyStat{State: string(k.State), Spec: k.KeySpec, Count: k.Count}
+		}
+		return out, next, err
+	}})
+	return nil
+}
+
+// serviceEvent records a change the service made by itself (automatic
+// rotation, deletion, expiry) as an AwsServiceEvent, as CloudTrail does.
+func (s *server) serviceEvent(ctx context.Context, ev kms.ServiceEvent) {
+	if s == nil || s.audit == nil {
+		return
+	}
+	params := map[string]string{"keyId": ev.KeyARN}
+	for k, v := range ev.Details {
+		params[k] = v
+	}
+	req, _ := json.Marshal(params)
+	e := &audit.Event{
+		EventTime:          audit.FormatTime(ev.Time),
+		EventSource:        "kms.amazonaws.com",
+		EventName:          ev.Name,
+		AWSRegion:          ev.Region,
+		UserIdentity:       &audit.UserIdentity{Type: "AWSService", InvokedBy: "kms.amazonaws.com"},
+		SourceIPAddress:    "kms.amazonaws.com",
+		RequestParameters:  req,
+		ResponseElements:   json.RawMessage("null"),
+		EventID:            newEventID(),
+		ReadOnly:           false,
+		Resources:          []audit.Resource{audit.KeyResource(ev.Account, ev.KeyARN)},
+		EventType:          audit.TypeServiceEvent,
+		ManagementEvent:    true,
+		RecipientAccountID: ev.Account,
+		EventCategory:      audit.CategoryMgmt,
+	}
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.log.Error("audit: could not record a service event", "event", ev.Name, "key_arn", ev.KeyARN, "error", err.Error())
+	}
+}

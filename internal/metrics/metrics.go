@@ -1,0 +1,120 @@
+// Package metrics holds keyhold's Prometheus metrics, served on the admin
+// listener at /metrics.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the set of keyhold's metrics and their registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Requests   *prometheus.CounterVec
+	Latency    *prometheus.HistogramVec
+	InFlight   prometheus.Gauge
+	StoreTime  *prometheus.HistogramVec
+	CryptoTime *prometheus.HistogramVec
+}
+
+// latencyBuckets cover 50 µs to 2.5 s.
+var latencyBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+
+// New returns the metrics, registered with a new registry together with
+// the Go runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "keyhold_requests_total",
+			Help: "API requests by service (kms, iam, sts, xks), operation and error code (\"\" for success).",
+		}, []string{"service", "operation", "code"}),
+		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "keyhold_request_duration_seconds",
+			Help:    "API request latency by service and operation, from the request's arrival to its response (audit included).",
+			Buckets: latencyBuckets,
+		}, []string{"service", "operation"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "keyhold_requests_in_flight",
+			Help: "API requests being served.",
+		}),
+		StoreTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "keyhold_store_duration_seconds",
+			Help:    "Store call latency by method.",
+			Buckets: latencyBuckets,
+		}, []string{"method"}),
+		CryptoTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "keyhold_crypto_boundary_duration_seconds",
+			Help:    "Crypto boundary call latency by method.",
+			Buckets: latencyBuckets,
+		}, []string{"method"}),
+	}
+	m.Registry.MustRegister(m.Requests, m.Latency, m.InFlight, m.StoreTime, m.CryptoTime,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveRequest records one finished request.
+func (m *Metrics) ObserveRequest(service, op, code string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.Requests.WithLabelValues(service, op, code).Inc()
+	m.Latency.WithLabelValues(service, op).Observe(d.Seconds())
+}
+
+// GaugeFunc registers a gauge whose value is read at scrape time.
+func (m *Metrics) GaugeFunc(name, help string, f func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
+
+// Collector registers a collector (for metrics computed at scrape time,
+// such as keys by state).
+func (m *Metrics) Collector(c prometheus.Collector) { m.Registry.MustRegister(c) }
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// KeyStat is one row of the keys-by-state-and-spec gauge.
+type KeyStat struct {
+	State, Spec string
+	Count       int
+}
+
+// KeysCollector reports keyhold_keys{state,key_spec} and
+// keyhold_next_rotation_timestamp_seconds from a function that reads the
+// store at scrape time.
+type KeysCollector struct {
+	Stats func(ctx context.Context) (stats []KeyStat, nextRotation time.Time, err error)
+}
+
+var (
+	keysDesc = prometheus.NewDesc("keyhold_keys", "KMS keys by state and key spec.", []string{"state", "key_spec"}, nil)
+	nextDesc = prometheus.NewDesc("keyhold_next_rotation_timestamp_seconds", "When the next automatic key rotation is due (Unix time; absent when none is scheduled).", nil, nil)
+)
+
+func (c *KeysCollector) Describe(ch chan<- *prometheus.Desc) { ch <- keysDesc; ch <- nextDesc }
+
+func (c *KeysCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	stats, next, err := c.Stats(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(keysDesc, err)
+		return
+	}
+	for _, s := range stats {
+		ch <- prometheus.MustNewConstMetric(keysDesc, prometheus.GaugeValue, float64(s.Count), s.State, s.Spec)
+	}
+	if !next.IsZero() {
+		ch <- prometheus.MustNewConstMetric(nextDesc, prometheus.GaugeValue, float64(next.Unix()))
+	}
+}

@@ -1,0 +1,38 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMetricsExposition(t *testing.T) {
+	m := New()
+	m.ObserveRequest("kms", "Encrypt", "", 3*time.Millisecond)
+	m.ObserveRequest("kms", "Decrypt", "InvalidCiphertextException", time.Millisecond)
+	m.InFlight.Set(2)
+	m.GaugeFunc("keyhold_audit_queue_depth", "events waiting", func() float64 { return 7 })
+	m.Collector(&KeysCollector{Stats: func(context.Context) ([]KeyStat, time.Time, error) {
+		return []KeyStat{{State: "Enabled", Spec: "SYMMETRIC_DEFAULT", Count: 3}}, time.Unix(2000000000, 0), nil
+	}})
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(w.Body)
+	for _, want := range []string{
+		`keyhold_requests_total{code="",operation="Encrypt",service="kms"} 1`,
+		`keyhold_requests_total{code="InvalidCiphertextException",operation="Decrypt",service="kms"} 1`,
+		`keyhold_request_duration_seconds_bucket{operation="Encrypt",service="kms",le="0.005"} 1`,
+		`keyhold_requests_in_flight 2`,
+		`keyhold_audit_queue_depth 7`,
+		`keyhold_keys{key_spec="SYMMETRIC_DEFAULT",state="Enabled"} 3`,
+		`keyhold_next_rotation_timestamp_seconds 2e+09`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
