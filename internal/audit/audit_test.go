@@ -413,3 +413,43 @@ func BenchmarkRecordParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestRedactStruct: the fast path for API types drops blobs and redacted
+// members without encoding them, lowercases member names and keeps
+// encryption contexts as given.
+func TestRedactStruct(t *testing.T) {
+	type sensitive []byte
+	type inner struct {
+		KeySpec   *string
+		Signature []byte
+	}
+	type req struct {
+		KeyId             *string
+		Plaintext         sensitive
+		Message           []byte
+		EncryptionContext map[string]string
+		GrantTokens       []string
+		NumberOfBytes     *int32
+		DryRun            *bool
+		Nested            *inner
+		Absent            *string
+		When              *time.Time
+	}
+	s := func(v string) *string { return &v }
+	n := int32(32)
+	f := false
+	when := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	got, err := Redact(&req{KeyId: s("alias/a"), Plaintext: sensitive("secret"), Message: []byte("msg"),
+		EncryptionContext: map[string]string{"Plaintext": "ok", "b": "2"}, GrantTokens: []string{"g"},
+		NumberOfBytes: &n, DryRun: &f, Nested: &inner{KeySpec: s("AES_256"), Signature: []byte("sig")}, When: &when})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"keyId":"alias/a","encryptionContext":{"Plaintext":"ok","b":"2"},"grantTokens":["g"],"numberOfBytes":32,"dryRun":false,"nested":{"keySpec":"AES_256"},"when":"2026-01-02T03:04:05Z"}`
+	if string(got) != want {
+		t.Fatalf("Redact =\n%s\nwant\n%s", got, want)
+	}
+	if bytes.Contains(got, []byte("secret")) || bytes.Contains(got, []byte("c2VjcmV0")) {
+		t.Fatal("plaintext leaked")
+	}
+}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/json"
+	"reflect"
 )
 
 // redacted lists every member of the KMS API model whose shape is a blob or
@@ -25,6 +26,15 @@ var redacted = map[string]bool{
 func Redact(v any) (json.RawMessage, error) {
 	if v == nil {
 		return json.RawMessage("null"), nil
+	}
+	// Fast path for structs (the API types): no plaintext is encoded.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.Struct {
+		if b, ok := appendRedacted(make([]byte, 0, 256), rv, 0); ok {
+			if string(b) == "{}" {
+				return json.RawMessage("null"), nil
+			}
+			return b, nil
+		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

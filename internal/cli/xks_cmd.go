@@ -102,6 +102,9 @@ func runXKS(ctx context.Context, args []string, env *Env) error {
 		if err != nil {
 			return err
 		}
+		if !configuredStore(cfg, *store) {
+			fmt.Fprintf(env.Stderr, "note: key store %s is not in the configuration's xks.key_stores; the proxy serves its keys once it is\n", *store)
+		}
 		fmt.Fprintf(env.Stdout, "created external key %s in key store %s (operations %s, ENABLED)\n", k.ID, k.KeyStore, ops)
 		return nil
 	case "disable", "enable":
@@ -144,6 +147,15 @@ func runXKS(ctx context.Context, args []string, env *Env) error {
 	}
 	io.WriteString(env.Stderr, xksUsage)
 	return fmt.Errorf("unknown subcommand %q", sub)
+}
+
+func configuredStore(cfg *Config, name string) bool {
+	for _, ks := range cfg.XKS.KeyStores {
+		if ks.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func status(k *keyhold.XKSKey) string {

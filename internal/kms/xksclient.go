@@ -52,16 +52,17 @@ func withCall(ctx context.Context, c *Caller, op string) context.Context {
 
 // requestMetadata is what keyhold tells a proxy about the request that
 // causes a call: as AWS KMS does, the KMS request id, the operation, the
-// caller's principal ARN and, when there is one, the key ARN.
-func requestMetadata(ctx context.Context, op, keyARN string) *xks.RequestMetadata {
+// caller's principal ARN and, when there is one, the key ARN. The
+// operation is the request's (set by Dispatch), else fallbackOp.
+func requestMetadata(ctx context.Context, fallbackOp, keyARN string) *xks.RequestMetadata {
 	ci, _ := ctx.Value(callKey{}).(callInfo)
 	md := &xks.RequestMetadata{KMSOperation: ci.op, KMSKeyARN: keyARN}
 	if ci.c != nil {
 		md.KMSRequestID = ci.c.RequestID
 		md.AWSPrincipalARN = ci.c.PrincipalARN
 	}
-	if op != "" {
-		md.KMSOperation = op
+	if md.KMSOperation == "" {
+		md.KMSOperation = fallbackOp
 	}
 	if md.KMSRequestID == "" {
 		md.KMSRequestID = newUUID()
@@ -217,7 +218,7 @@ func (s *Service) sealSymmetric(ctx context.Context, k *keyhold.Key, bk *keyhold
 		return nil, internal(err)
 	}
 	in := &xks.EncryptRequest{
-		RequestMetadata:     requestMetadata(ctx, "", k.ARN),
+		RequestMetadata:     requestMetadata(ctx, "Encrypt", k.ARN),
 		Plaintext:           inner,
 		EncryptionAlgorithm: xks.AlgorithmAESGCM,
 		AAD:                 aad,
@@ -284,7 +285,7 @@ func (s *Service) openSymmetric(ctx context.Context, k *keyhold.Key, bk *keyhold
 		return nil, internal(err)
 	}
 	in := &xks.DecryptRequest{
-		RequestMetadata:     requestMetadata(ctx, "", k.ARN),
+		RequestMetadata:     requestMetadata(ctx, "Decrypt", k.ARN),
 		Ciphertext:          b.ciphertext,
 		EncryptionAlgorithm: xks.AlgorithmAESGCM,
 		IV:                  b.iv,

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/internal/hsm/soft"
 	"github.com/keyhold/keyhold/internal/store/sqlite"
 	"github.com/keyhold/keyhold/internal/xks"
@@ -686,4 +688,82 @@ func TestPing(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.HasPrefix(b, []byte("pong")) {
 		t.Fatalf("/ping: %d %s", resp.StatusCode, b)
 	}
+}
+
+// failingStore makes reading external keys fail: by blocking until the
+// request's time is up, or with an error.
+type failingStore struct {
+	proxy.Store
+	block bool
+}
+
+func (f failingStore) GetXKSKey(ctx context.Context, store, id string) (*keyhold.XKSKey, error) {
+	if f.block {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return nil, errors.New("disk on fire")
+}
+
+// TestDependencyErrors covers the two server-side names:
+// DependencyTimeoutException (503) when the key store does not answer in
+// time, InternalException (500) when it fails, with nothing of the cause
+// in the answer.
+func TestDependencyErrors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, err := soft.New(ctx, soft.Options{RootKeyPath: filepath.Join(dir, "root.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "keyhold.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(); b.Close() })
+	for _, tc := range []struct {
+		block  bool
+		status int
+		name   string
+	}{{true, 503, "DependencyTimeoutException"}, {false, 500, "InternalException"}} {
+		p, err := proxy.New(ctx, proxy.Config{
+			KeyStores: []proxy.KeyStore{{Name: storeName, Prefix: uriPrefix, Credentials: []proxy.Credential{{AccessKeyID: accessKeyID, Secret: secretKey}}}},
+			Store:     failingStore{Store: st, block: tc.block},
+			Boundary:  b,
+			Region:    region,
+			Timeout:   20 * time.Millisecond,
+			Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := xkstest.Request(t, "https://xks.test"+uriPrefix+"/kms/xks/v1/keys/foo/encrypt", encryptBody([]byte("x"), nil, false), accessKeyID, secretKey, region, "", time.Time{})
+		w := httptest.NewRecorder()
+		p.ServeHTTP(w, r)
+		want(t, tc.name, w.Code, w.Body.String(), tc.status, tc.name)
+		if strings.Contains(w.Body.String(), "fire") {
+			t.Errorf("the cause leaked: %s", w.Body)
+		}
+	}
+	// A closed crypto boundary: InternalException, health UNAVAILABLE.
+	p, err := proxy.New(ctx, proxy.Config{
+		KeyStores: []proxy.KeyStore{{Name: storeName, Prefix: uriPrefix, Credentials: []proxy.Credential{{AccessKeyID: accessKeyID, Secret: secretKey}}}},
+		Store:     st, Boundary: b, Region: region, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	km := &proxy.KeyManager{Store: st, Boundary: b, Region: region}
+	if _, err := km.Create(ctx, storeName, "foo", proxy.Operations{Encrypt: true, Decrypt: true}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	r := xkstest.Request(t, "https://xks.test"+uriPrefix+"/kms/xks/v1/keys/foo/encrypt", encryptBody([]byte("x"), nil, false), accessKeyID, secretKey, region, "", time.Time{})
+	w := httptest.NewRecorder()
+	p.ServeHTTP(w, r)
+	want(t, "closed boundary", w.Code, w.Body.String(), 500, "InternalException")
+	r = xkstest.Request(t, "https://xks.test"+uriPrefix+"/kms/xks/v1/health", healthBody("KmsHealthCheck"), accessKeyID, secretKey, region, "", time.Time{})
+	w = httptest.NewRecorder()
+	p.ServeHTTP(w, r)
+	want(t, "health of a closed boundary", w.Code, w.Body.String(), 200, `"healthStatus":"UNAVAILABLE"`)
 }
