@@ -36,6 +36,8 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// AllowRemote lets `keyhold dev` listen on a non-loopback address.
 	AllowRemote bool `yaml:"allow_remote"`
+	// NoAudit turns the audit trail off; only `keyhold dev` accepts it.
+	NoAudit bool `yaml:"-"`
 	// AuditStdout also writes every audit record to standard output.
 	AuditStdout bool `yaml:"audit_stdout"`
 	// AuditFailOpenReads keeps serving read-only KMS calls while the audit
@@ -77,7 +79,8 @@ func settings(dev bool) []setting {
 		boolSetting("audit-fail-open-reads", "keep serving read-only KMS calls while the audit log cannot be written (default: refuse every call)", func(c *Config, b bool) { c.AuditFailOpenReads = b }),
 	}
 	if dev {
-		s = append(s, boolSetting("allow-remote", "let dev listen on a non-loopback address (no authentication: never on a shared network)", func(c *Config, b bool) { c.AllowRemote = b }))
+		s = append(s, boolSetting("allow-remote", "let dev listen on a non-loopback address (no authentication: never on a shared network)", func(c *Config, b bool) { c.AllowRemote = b }),
+			boolSetting("no-audit", "dev only: do not write the audit trail (to measure what auditing costs)", func(c *Config, b bool) { c.NoAudit = b }))
 	}
 	return s
 }
