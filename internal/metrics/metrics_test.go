@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"github.com/keyhold/keyhold"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -34,5 +35,25 @@ func TestMetricsExposition(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// fakeStore answers GetKey; every other method is nil (never called).
+type fakeStore struct{ keyhold.Store }
+
+func (fakeStore) GetKey(context.Context, string) (*keyhold.Key, error) { return &keyhold.Key{}, nil }
+
+// TestInstrumentStore: the store decorator passes calls through and times
+// them into keyhold_store_duration_seconds.
+func TestInstrumentStore(t *testing.T) {
+	m := New()
+	st := m.InstrumentStore(fakeStore{})
+	if _, err := st.GetKey(context.Background(), "arn"); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(w.Body.String(), `keyhold_store_duration_seconds_count{method="GetKey"} 1`) {
+		t.Fatalf("store histogram not fed:\n%s", w.Body.String())
 	}
 }
