@@ -13,6 +13,7 @@ type Store interface {
 	ImportStore
 	CustomKeyStoreStore
 	XKSKeyStore
+	GrantStore
 
 	// Close releases the store. It waits for nothing: callers stop issuing
 	// requests first.

@@ -135,6 +135,7 @@ func (h *Handler) serveKMS(w http.ResponseWriter, r *http.Request, reqID string)
 	}
 	c.identity = id
 	caller := kms.NewCaller(id.Principal, id.Region, reqID)
+	caller.SourceIP, caller.SecureTransport = remoteIP(r), r.TLS != nil
 
 	in, err := kmsapi.DecodeInput(op, body)
 	if err != nil {

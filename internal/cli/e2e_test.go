@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,8 +179,12 @@ func TestServeSymmetricKeys(t *testing.T) {
 		_, err = c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: "FOO"})
 		wantAPIError(t, err, "ValidationException", "")
 
-		_, err = c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(keyID)})
-		wantAPIError(t, err, "UnsupportedOperationException", "GetKeyPolicy is not supported by keyhold yet.")
+		// The default key policy, in the text AWS returns (GetKeyPolicy example).
+		gp, err := c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(keyID)})
+		if err != nil || aws.ToString(gp.PolicyName) != "default" ||
+			!strings.Contains(aws.ToString(gp.Policy), "\"Sid\" : \"Enable IAM User Permissions\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"arn:aws:iam::") {
+			t.Fatalf("GetKeyPolicy = %+v, %v", gp, err)
+		}
 	})
 
 	t.Run("ReEncrypt", func(t *testing.T) {

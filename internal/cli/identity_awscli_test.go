@@ -109,6 +109,8 @@ func TestAWSCLIIdentity(t *testing.T) {
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + acct + `"},"Action":"sts:AssumeRole"}]}`
 	var cr struct{ Role struct{ Arn string } }
 	decode(run(adminEnv, false, "iam", "create-role", "--role-name", "cli-role", "--assume-role-policy-document", trust), &cr)
+	run(adminEnv, false, "iam", "put-role-policy", "--role-name", "cli-role", "--policy-name", "kms", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)
 	var ar struct {
 		Credentials     struct{ AccessKeyId, SecretAccessKey, SessionToken, Expiration string }
 		AssumedRoleUser struct{ Arn string }

@@ -96,6 +96,11 @@ func TestIdentityEndToEnd(t *testing.T) {
 		aws.ToString(who.UserId) != aws.ToString(u.UserId) {
 		t.Fatalf("alice's GetCallerIdentity = %s %s", aws.ToString(who.Arn), aws.ToString(who.UserId))
 	}
+	// KMS calls need permission too (docs/authorization.md).
+	_, err = aliceKMS.CreateKey(ctx, &kms.CreateKeyInput{})
+	wantAPIError(t, err, "AccessDeniedException", "User: arn:aws:iam::"+acct+":user/engineering/alice is not authorized to perform: kms:CreateKey on resource: * because no identity-based policy allows the kms:CreateKey action")
+	must(adminIAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("kms"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)}))
 	key := must(aliceKMS.CreateKey(ctx, &kms.CreateKeyInput{}))
 	enc := must(aliceKMS.Encrypt(ctx, &kms.EncryptInput{KeyId: key.KeyMetadata.KeyId, Plaintext: []byte("alice's secret")}))
 
@@ -167,6 +172,7 @@ func TestIdentityEndToEnd(t *testing.T) {
 	_, err = adminIAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
 	wantAPIError(t, err, "DeleteConflict", "Cannot delete entity, must delete policies first.")
 	must(adminIAM.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("create-users")}))
+	must(adminIAM.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("kms")}))
 	must(adminIAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}))
 	_, err = adminIAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alice")})
 	wantAPIError(t, err, "NoSuchEntity", "")
@@ -258,12 +264,15 @@ func TestAssumeRoleEndToEnd(t *testing.T) {
 		t.Fatalf("session GetCallerIdentity = %s %s", aws.ToString(who.Arn), aws.ToString(who.UserId))
 	}
 	sessionKMS := ts.kms(session)
+	// The role's KMS permissions; it has no IAM ones.
+	must(adminIAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("kms-app"), PolicyName: aws.String("kms"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)}))
 	key := must(sessionKMS.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("made by a role session")}))
 	enc := must(sessionKMS.Encrypt(ctx, &kms.EncryptInput{KeyId: key.KeyMetadata.KeyId, Plaintext: []byte("hi")}))
 	if dec := must(sessionKMS.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob})); string(dec.Plaintext) != "hi" {
 		t.Fatalf("Decrypt %q", dec.Plaintext)
 	}
-	// The session has no IAM permissions: the role has no policy.
+	// The session has no IAM permissions: the role's policy is KMS's only.
 	_, err = ts.iam(session).ListUsers(ctx, &iam.ListUsersInput{})
 	wantAPIError(t, err, "AccessDenied", "User: "+sessionARN+" is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::"+acct+":user/ because no identity-based policy allows the iam:ListUsers action")
 
@@ -325,11 +334,12 @@ func TestAssumeRoleEndToEnd(t *testing.T) {
 	wantAPIError(t, err, "ExpiredToken", "The security token included in the request is expired")
 	wantStatus(t, err, http.StatusForbidden)
 	// Long-term keys do not expire.
-	must(ts.kms(alice).ListKeys(ctx, &kms.ListKeysInput{}))
+	must(ts.sts(alice).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
 
 	// Deleting a role ends its sessions.
 	clock.advance(-901 * time.Second)
 	must(sessionKMS.ListKeys(ctx, &kms.ListKeysInput{}))
+	must(adminIAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("kms-app"), PolicyName: aws.String("kms")}))
 	must(adminIAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("kms-app")}))
 	_, err = sessionKMS.ListKeys(ctx, &kms.ListKeysInput{})
 	wantAPIError(t, err, "UnrecognizedClientException", "")

@@ -21,6 +21,7 @@ import (
 	"github.com/keyhold/keyhold/internal/iam"
 	"github.com/keyhold/keyhold/internal/kms"
 	"github.com/keyhold/keyhold/internal/metrics"
+	"github.com/keyhold/keyhold/internal/policy"
 	"github.com/keyhold/keyhold/internal/store/sqlite"
 )
 
@@ -101,9 +102,14 @@ func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
 	} else {
 		auth = awsapi.NewSigV4Authenticator(s.ids, cfg.Regions)
 	}
+	opts := []awsapi.Option{awsapi.WithIdentity(s.ids), awsapi.WithMetrics(s.metrics)}
+	if s.audit != nil {
+		opts = append(opts, awsapi.WithAudit(s.audit, cfg.AuditFailOpenReads))
+	} else {
+		log.Warn("the audit trail is off (--no-audit): calls are not recorded")
+	}
 	api := &http.Server{
-		Handler: awsapi.NewHandler(s.svc, auth, log, awsapi.WithIdentity(s.ids),
-			awsapi.WithAudit(s.audit, cfg.AuditFailOpenReads), awsapi.WithMetrics(s.metrics)),
+		Handler:           awsapi.NewHandler(s.svc, auth, log, opts...),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -200,7 +206,9 @@ func openServer(ctx context.Context, cfg *Config, log *slog.Logger, dev bool) (*
 	// srvRef lets the service report its own actions to the audit log,
 	// which opens after the service.
 	var srvRef *server
-	svc := kms.New(kms.Config{OnServiceEvent: func(ctx context.Context, ev kms.ServiceEvent) { srvRef.serviceEvent(ctx, ev) }, Store: st, Boundary: b, Logger: log, XKS: newXKSClient(cfg, log)})
+	m := metrics.New()
+	svc := kms.New(kms.Config{OnServiceEvent: func(ctx context.Context, ev kms.ServiceEvent) { srvRef.serviceEvent(ctx, ev) },
+		Store: m.InstrumentStore(st), Boundary: m.InstrumentBoundary(b), Logger: log, XKS: newXKSClient(cfg, log)})
 	if err := svc.LoadDomainKeys(ctx); err != nil {
 		st.Close()
 		b.Close()
@@ -212,8 +220,19 @@ func openServer(ctx context.Context, cfg *Config, log *slog.Logger, dev bool) (*
 		b.Close()
 		return nil, err
 	}
-	srv := &server{cfg: cfg, log: log, store: st, boundary: b, svc: svc, ids: ids, metrics: metrics.New()}
+	if !dev {
+		// keyhold serve authorizes every KMS call (docs/authorization.md);
+		// keyhold dev's callers act as their account's root.
+		svc.EnforceAuthorization(func(ctx context.Context, p *keyhold.Principal, r *policy.Request) (policy.Decision, string, error) {
+			d, err := ids.EvaluateIdentity(ctx, p, r)
+			return d.Decision, d.Reason, err
+		})
+	}
+	srv := &server{cfg: cfg, log: log, store: st, boundary: b, svc: svc, ids: ids, metrics: m}
 	srvRef = srv
+	if cfg.NoAudit {
+		return srv, nil
+	}
 	if err := srv.openAudit(); err != nil {
 		st.Close()
 		b.Close()

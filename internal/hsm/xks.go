@@ -14,7 +14,7 @@ import (
 )
 
 // XKSBoundary is the part of the crypto boundary that keyhold's XKS proxy
-// uses: AES-GCM with an external key (an AES-256 backing key of an
+// uses: AES-GCM with an external key (an AES-256 backing key of a
 // keyhold.XKSKey) in the form the XKS proxy API specifies. A backend
 // implements it next to Boundary.
 type XKSBoundary interface {

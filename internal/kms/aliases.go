@@ -140,6 +140,19 @@ func (s *Service) DeleteAlias(ctx context.Context, c *Caller, in *kmsapi.DeleteA
 	if !strings.HasPrefix(name, "alias/") {
 		return nil, checkAliasName(name)
 	}
+	if az := authzOf(ctx); az != nil {
+		// DeleteAlias needs permission on the alias's key too (authz.go);
+		// an alias that does not exist is NotFound below.
+		if a, err := s.store.GetAlias(ctx, c.Account, c.Region, name); err == nil {
+			var ke *keyhold.Error
+			if _, err := s.getKey(ctx, a.TargetKeyARN); err != nil && !(errors.As(err, &ke) && ke.Code == keyhold.ErrCodeNotFound) {
+				return nil, err
+			}
+		}
+		az.mu.Lock()
+		az.decided = true
+		az.mu.Unlock()
+	}
 	err := s.store.DeleteAlias(ctx, c.Account, c.Region, name)
 	if errors.Is(err, keyhold.ErrNotFound) {
 		return nil, keyhold.Errorf(keyhold.ErrCodeNotFound, "Alias %s is not found.", keyhold.AliasARN(c.Region, c.Account, name))

@@ -199,7 +199,7 @@ func (s *Service) decryptBlob(ctx context.Context, c *Caller, blob []byte, keyID
 		// decrypted here.
 		return nil, nil, nil, errInvalidCiphertext
 	}
-	if owner.Account != c.Account {
+	if owner.Account != c.Account && authzOf(ctx) == nil {
 		return nil, nil, nil, accessDenied(c, h.KeyARN)
 	}
 	if keyID != "" {
@@ -354,6 +354,7 @@ func (s *Service) Decrypt(ctx context.Context, c *Caller, in *kmsapi.DecryptInpu
 // may be symmetric or asymmetric.
 func (s *Service) ReEncrypt(ctx context.Context, c *Caller, in *kmsapi.ReEncryptInput) (*kmsapi.ReEncryptOutput, error) {
 	// Check the destination first so a dry run checks both sides.
+	setAuthzAction(ctx, "kms:ReEncryptTo")
 	dk, dbk, err := s.encryptionKey(ctx, c, str(in.DestinationKeyId), "ReEncrypt")
 	if err != nil {
 		return nil, err
@@ -362,6 +363,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c *Caller, in *kmsapi.ReEncrypt
 	if err != nil {
 		return nil, err
 	}
+	setAuthzAction(ctx, "kms:ReEncryptFrom")
 	src, err := s.decrypt(ctx, c, in.CiphertextBlob, str(in.SourceKeyId), in.SourceEncryptionContext,
 		val(in.SourceEncryptionAlgorithm), "ReEncrypt", isDryRun(in.DryRun), ignoresCiphertext(in.DryRun, in.DryRunModifiers))
 	if err != nil {

@@ -39,11 +39,22 @@ func (s *Service) Dispatch(ctx context.Context, c *Caller, in kmsapi.Input) (any
 			"%s is not supported by keyhold yet.", in.OperationName())
 	}
 	ctx = withCall(ctx, c, in.OperationName())
+	ctx, az, err := s.beginAuthz(ctx, c, in) // authz.go
+	if err != nil {
+		return nil, err
+	}
 	out, err := h(s, ctx, c, in)
 	if err == nil {
-		s.trackUsage(c, in.OperationName(), out)
+		err = s.endAuthz(az)
 	}
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if attrOps[in.OperationName()] {
+		s.attrsChanged()
+	}
+	s.trackUsage(c, in.OperationName(), out)
+	return out, nil
 }
 
 // Supported reports whether op is implemented.

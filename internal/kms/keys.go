@@ -50,9 +50,18 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKey
 	if origin == "" {
 		origin = keyhold.OriginAWSKMS
 	}
+	if in.Policy != nil {
+		// The key does not exist yet: the lockout check sees it with a
+		// fresh ARN and no tags or aliases (keypolicy.go).
+		pending := &keyhold.Key{ARN: keyhold.KeyARN(c.Region, c.Account, newUUID()), Account: c.Account, Region: c.Region,
+			KeySpec: spec.Name, KeyUsage: usage, Origin: origin}
+		if err := s.checkKeyPolicy(ctx, c, pending, *in.Policy, val(in.BypassPolicyLockoutSafetyCheck)); err != nil {
+			return nil, err
+		}
+	}
 	if origin == keyhold.OriginExternalKeyStore || origin == keyhold.OriginAWSCloudHSM ||
 		in.CustomKeyStoreId != nil || in.XksKeyId != nil {
-		return s.createKeyInCustomKeyStore(ctx, c, in, spec.Name, usage, origin) // xksclient.go
+		return s.createKeyInCustomKeyStore(ctx, c, in, spec.Name, usage, origin) // xkskeys.go
 	}
 	if origin != keyhold.OriginAWSKMS && origin != keyhold.OriginExternal {
 		return nil, keyhold.Errorf(keyhold.ErrCodeUnsupportedOperation,

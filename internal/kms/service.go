@@ -29,6 +29,10 @@ type Caller struct {
 	// Principal is the full identity (type, user or role, session, tags)
 	// for authorization; nil in tests that build a Caller by hand.
 	Principal *keyhold.Principal
+	// SourceIP is the client's address (aws:SourceIp), "" if unknown;
+	// SecureTransport says whether the request came over TLS.
+	SourceIP        string
+	SecureTransport bool
 }
 
 // Config holds the service's dependencies.
@@ -74,6 +78,16 @@ type Service struct {
 	locks    keyLocks
 	usage    usageRecorder
 	xks      XKSTransport
+
+	// identity evaluates identity policies; nil: authorization is off
+	// (keyhold dev). authz.go.
+	identity IdentityEvaluator
+	policies keyPolicyCache
+	attrs    keyAttrCache
+	// principals and clock cache condition keys (authz.go).
+	principals principalCache
+	clock      clockKeys
+	grants     grantTokens
 }
 
 // New returns a Service. Call LoadDomainKeys before serving.

@@ -37,6 +37,32 @@ type Request struct {
 	Principal *Principal
 	// Context holds the condition keys.
 	Context Context
+	// ContextFunc, when Context is nil, builds the condition keys. It is
+	// called at most once, and only when a statement's conditions or policy
+	// variables need them, so that requests decided by policies without
+	// conditions (AWS's default key policy) never build them. A Request
+	// with a ContextFunc is not safe for concurrent evaluation.
+	ContextFunc func() Context
+
+	// lowerAction is Action in lower case, computed once for actionOf.
+	lowerAction, lowerOf string
+}
+
+// action returns r.Action in lower case, lowering it once per Request.
+func (r *Request) action() string {
+	if r.lowerOf != r.Action || r.lowerAction == "" {
+		r.lowerAction, r.lowerOf = strings.ToLower(r.Action), r.Action
+	}
+	return r.lowerAction
+}
+
+// context returns the request's condition keys, building them on first
+// use.
+func (r *Request) context() Context {
+	if r.Context == nil && r.ContextFunc != nil {
+		r.Context = r.ContextFunc()
+	}
+	return r.Context
 }
 
 // Principal identifies the caller to Principal elements.
@@ -94,7 +120,7 @@ func (st *Statement) Applies(r *Request) bool {
 	if st.NotPrincipal != nil && st.NotPrincipal.matches(r.Principal) {
 		return false
 	}
-	action := strings.ToLower(r.Action)
+	action := r.action()
 	matched := false
 	for i := range st.actions {
 		if glob(st.actions[i].lit, action) {
@@ -108,7 +134,11 @@ func (st *Statement) Applies(r *Request) bool {
 	if st.Resource != nil || st.NotResource != nil {
 		matched = false
 		for i := range st.resources {
-			toks, ok := st.resources[i].resolve(r.Context)
+			var ctx Context
+			if st.resources[i].vars {
+				ctx = r.context()
+			}
+			toks, ok := st.resources[i].resolve(ctx)
 			if ok && matchARN(toks, r.Resource) {
 				matched = true
 				break
@@ -118,8 +148,12 @@ func (st *Statement) Applies(r *Request) bool {
 			return false
 		}
 	}
+	if len(st.Conditions) == 0 {
+		return true
+	}
+	ctx := r.context()
 	for _, c := range st.Conditions {
-		if !c.holds(r.Context) {
+		if !c.holds(ctx) {
 			return false
 		}
 	}

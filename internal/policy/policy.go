@@ -188,7 +188,10 @@ func parseStatement(raw json.RawMessage, kind Kind, version string) (*Statement,
 		case "Sid":
 			if e := json.Unmarshal(v, &st.Sid); e != nil {
 				err = syntaxErr(msgSyntax)
-			} else if !validSid(st.Sid) {
+			} else if kind != KindResource && !validSid(st.Sid) {
+				// Resource policies (key policies) allow any text in Sid:
+				// AWS's own default key policy has "Enable IAM User
+				// Permissions".
 				err = syntaxErr("Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*")
 			}
 		case "Effect":

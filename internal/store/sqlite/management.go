@@ -16,6 +16,7 @@ func (s *Store) DeleteKey(ctx context.Context, arn string) error {
 		for _, q := range []string{
 			`DELETE FROM aliases WHERE target_key_arn = ?`,
 			`DELETE FROM tags WHERE key_arn = ?`,
+			`DELETE FROM grants WHERE key_arn = ?`,
 			`DELETE FROM import_parameters WHERE key_arn = ?`,
 			`DELETE FROM key_materials WHERE key_arn = ?`, // before backing_keys (foreign key)
 			`DELETE FROM backing_keys WHERE key_arn = ?`,

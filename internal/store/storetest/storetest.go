@@ -83,6 +83,7 @@ func Run(t *testing.T, f Factory) {
 	}, managementTests...)
 	tests = append(tests, importTests...)
 	tests = append(tests, customKeyStoreTests...)
+	tests = append(tests, grantTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -2,7 +2,9 @@ package proxy_test
 
 import (
 	"crypto/tls"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"testing"
@@ -53,6 +55,22 @@ func TestLoad(t *testing.T) {
 		reqs = append(reqs, xkstest.LoadRequest{Path: uriPrefix + "/kms/xks/v1/keys/" + keyID + "/encrypt", Body: encBody},
 			xkstest.LoadRequest{Path: uriPrefix + "/kms/xks/v1/keys/" + keyID + "/decrypt", Body: d})
 	}
+	// The baseline: the same load, TLS and client against a handler that
+	// only reads the body and answers a fixed JSON, run just before, so
+	// the machine's own noise can be told from keyhold's.
+	empty := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"plaintext":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`)
+	}))
+	empty.EnableHTTP2 = true // as the proxy's listener
+	empty.StartTLS()
+	defer empty.Close()
+	baseClient := empty.Client()
+	baseClient.Transport.(*http.Transport).MaxIdleConnsPerHost = 256
+	base := xkstest.Load(t, baseClient, empty.URL, reqs, accessKeyID, secretKey, region, rate, time.Duration(seconds)*time.Second)
+	t.Logf("baseline (empty TLS handler), %d req/s offered: %v", rate, base)
+
 	res := xkstest.Load(t, e.client, e.url, reqs, accessKeyID, secretKey, region, rate, time.Duration(seconds)*time.Second)
 	t.Logf("XKS proxy handler, %d req/s offered: %v", rate, res)
 	if res.Failures > 0 {

@@ -37,9 +37,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,65 +133,6 @@ type Server struct {
 	keys keyCache
 }
 
-// keyCacheTTL is how long an external key read from the store is used
-// before it is read again: a key disabled with `keyhold xks key disable`
-// (another process) stops working within this time. Reading SQLite on
-// every call would double the proxy's CPU per request.
-const keyCacheTTL = time.Second
-
-// keyCache holds recently read external keys.
-type keyCache struct {
-	mu sync.RWMutex
-	m  map[string]cachedKey
-}
-
-type cachedKey struct {
-	k  *keyhold.XKSKey
-	at time.Time
-}
-
-func (c *keyCache) get(name string, now time.Time) *keyhold.XKSKey {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	e, ok := c.m[name]
-	if !ok || now.Sub(e.at) >= keyCacheTTL || now.Before(e.at) {
-		return nil
-	}
-	return e.k
-}
-
-func (c *keyCache) put(name string, k *keyhold.XKSKey, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= 10000 {
-		c.m = map[string]cachedKey{}
-	}
-	c.m[name] = cachedKey{k: k, at: now}
-}
-
-// ForgetKeys drops the cached external keys, so the next request of each
-// reads the store (after a change made in this process).
-func (s *Server) ForgetKeys() {
-	s.keys.mu.Lock()
-	s.keys.m = nil
-	s.keys.mu.Unlock()
-}
-
-// getKey returns an external key, from the cache when fresh.
-func (s *Server) getKey(ctx context.Context, store, id string) (*keyhold.XKSKey, error) {
-	name := store + "/" + id
-	now := time.Now()
-	if k := s.keys.get(name, now); k != nil {
-		return k, nil
-	}
-	k, err := s.cfg.Store.GetXKSKey(ctx, store, id)
-	if err != nil {
-		return nil, err
-	}
-	s.keys.put(name, k, now)
-	return k, nil
-}
-
 // logicalStore is a KeyStore ready to serve: its verifier looks up the
 // store's own credentials.
 type logicalStore struct {
@@ -230,127 +169,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Reload replaces the logical key stores (credentials, prefixes, rules,
-// quotas) without a restart; requests in flight finish with the old set.
-// It is how credentials are rotated: add the new one, update the KMS,
-// remove the old one.
-func (s *Server) Reload(stores []KeyStore) error {
-	m := make(map[string]*logicalStore, len(stores))
-	names := map[string]bool{}
-	for _, ks := range stores {
-		if err := CheckKeyStore(ks); err != nil {
-			return err
-		}
-		if names[ks.Name] {
-			return fmt.Errorf("proxy: key store name %q is used twice", ks.Name)
-		}
-		names[ks.Name] = true
-		if _, dup := m[ks.Prefix]; dup {
-			return fmt.Errorf("proxy: key stores %q and another share the prefix %q", ks.Name, ks.Prefix)
-		}
-		ls := &logicalStore{KeyStore: ks, secrets: map[string][]byte{}}
-		for _, c := range ks.Credentials {
-			ls.secrets[c.AccessKeyID] = []byte(c.Secret)
-		}
-		var allow func(string) bool
-		if len(ks.Regions) > 0 {
-			regions := slices.Clone(ks.Regions)
-			allow = func(r string) bool { return slices.Contains(regions, r) }
-		}
-		v, err := sigv4.NewVerifier(sigv4.Config{
-			Service:     xks.Service,
-			AllowRegion: allow,
-			Lookup:      ls.lookup,
-			Now:         s.cfg.Now,
-		})
-		if err != nil {
-			return fmt.Errorf("proxy: key store %q: %w", ks.Name, err)
-		}
-		ls.verifier = v
-		if ks.MaxRequestsPerSecond > 0 {
-			ls.limiter = newLimiter(ks.MaxRequestsPerSecond, s.cfg.Now)
-		}
-		m[ks.Prefix] = ls
-	}
-	s.stores.Store(&m)
-	s.ForgetKeys()
-	return nil
-}
-
-// lookup is the SigV4 credential lookup of one logical key store. An
-// unknown access key id is refused like a wrong signature.
-func (ls *logicalStore) lookup(_ context.Context, id, token string) ([]byte, error) {
-	secret, ok := ls.secrets[id]
-	if !ok || token != "" {
-		return nil, sigv4.UnknownAccessKey()
-	}
-	return secret, nil
-}
-
-// CheckKeyStore says what is wrong with a logical key store's settings.
-func CheckKeyStore(ks KeyStore) error {
-	var errs []error
-	if !validName(ks.Name) {
-		errs = append(errs, fmt.Errorf("key store name %q must be 1 to 64 characters of [A-Za-z0-9._-]", ks.Name))
-	}
-	if !xks.ValidPrefix(ks.Prefix) {
-		errs = append(errs, fmt.Errorf("key store %q: prefix %q must be empty or /segment[/segment...] with segments of [A-Za-z0-9_-], at most 100 characters", ks.Name, ks.Prefix))
-	}
-	if len(ks.Credentials) == 0 {
-		errs = append(errs, fmt.Errorf("key store %q: at least one credential is required", ks.Name))
-	}
-	seen := map[string]bool{}
-	for _, c := range ks.Credentials {
-		if !ValidAccessKeyID(c.AccessKeyID) {
-			errs = append(errs, fmt.Errorf("key store %q: access key id %q must be 20 to 30 characters of [A-Z2-7]", ks.Name, c.AccessKeyID))
-		}
-		if seen[c.AccessKeyID] {
-			errs = append(errs, fmt.Errorf("key store %q: access key id %q is listed twice", ks.Name, c.AccessKeyID))
-		}
-		seen[c.AccessKeyID] = true
-		if !ValidSecret(c.Secret) {
-			// Never echo a secret, not even a wrong one.
-			errs = append(errs, fmt.Errorf("key store %q: the secret of access key id %q must be 43 to 64 characters of [A-Za-z0-9/+=]", ks.Name, c.AccessKeyID))
-		}
-	}
-	if ks.MaxRequestsPerSecond < 0 {
-		errs = append(errs, fmt.Errorf("key store %q: max requests per second must not be negative", ks.Name))
-	}
-	return errors.Join(errs...)
-}
-
-func validName(s string) bool {
-	return len(s) <= 64 && xks.ValidKeyID(s)
-}
-
-// ValidAccessKeyID reports whether id has the form the XKS specification
-// and KMS require: 20 to 30 characters of [A-Z2-7].
-func ValidAccessKeyID(id string) bool {
-	if len(id) < 20 || len(id) > 30 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; !('A' <= c && c <= 'Z' || '2' <= c && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
-
-// ValidSecret reports whether s has the form the XKS specification and KMS
-// require: 43 to 64 characters of [A-Za-z0-9/+=].
-func ValidSecret(s string) bool {
-	if len(s) < 43 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '/' || c == '+' || c == '=') {
-			return false
-		}
-	}
-	return true
-}
-
 // loadDomainKeys loads every stored domain key into the boundary.
 func (s *Server) loadDomainKeys(ctx context.Context) error {
 	dks, err := s.cfg.Store.ListDomainKeys(ctx)
@@ -379,27 +197,6 @@ func (s *Server) ensureDomainKey(ctx context.Context, id string) error {
 		return nil
 	}
 	return s.loadDomainKeys(ctx)
-}
-
-// AuditRecord is what the proxy tells the audit trail about one request.
-// It holds no plaintext, ciphertext, AAD or secret.
-type AuditRecord struct {
-	Time time.Time
-	// Operation is the XKS operation, "" when the path names none.
-	Operation     string
-	KeyStore      string
-	ExternalKeyID string
-	// AccessKeyID and Region are from the SigV4 credential scope, once
-	// the request is authenticated.
-	AccessKeyID string
-	Region      string
-	SourceIP    string
-	UserAgent   string
-	// Metadata is the request's requestMetadata, nil if the body was not
-	// read or did not parse.
-	Metadata     *xks.RequestMetadata
-	ErrorName    string
-	ErrorMessage string
 }
 
 // call is one request in progress.
@@ -437,7 +234,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.logCall(r, c, name, xerr, d)
 }
 
-// statusMethodNotAllowed marks the one answer that is not an XKS error
+// errMethod marks the one answer that is not an XKS error
 // name's status: 405 for a method other than POST.
 const errMethod = "MethodNotAllowed"
 
@@ -517,35 +314,6 @@ func (s *Server) serve(r *http.Request, c *call) (any, *xks.Error) {
 }
 
 type pong struct{}
-
-func (s *Server) auditRecord(r *http.Request, c *call, start time.Time, xerr *xks.Error) *AuditRecord {
-	rec := &AuditRecord{
-		Time:          start,
-		Operation:     c.op,
-		ExternalKeyID: c.path.KeyID,
-		AccessKeyID:   c.access,
-		Region:        c.region,
-		SourceIP:      r.RemoteAddr,
-		UserAgent:     r.UserAgent(),
-	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		rec.SourceIP = host
-	}
-	if c.store != nil {
-		rec.KeyStore = c.store.Name
-	}
-	if c.req != nil {
-		m := c.req.Metadata
-		rec.Metadata = &m
-	}
-	if xerr != nil {
-		rec.ErrorName, rec.ErrorMessage = xerr.Name, xerr.Message
-		if xerr.Name == errMethod {
-			rec.ErrorName = "MethodNotAllowed"
-		}
-	}
-	return rec
-}
 
 // dependencyError turns a failure of the store or the boundary into
 // DependencyTimeoutException when the request ran out of time, and
@@ -691,67 +459,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
-}
-
-// logCall logs one request: the request metadata the specification asks
-// to log (kmsRequestId above all, for CloudTrail correlation), the
-// outcome and the latency. Never plaintext, keys or secrets.
-func (s *Server) logCall(r *http.Request, c *call, errName string, xerr *xks.Error, d time.Duration) {
-	if c.op == "" && errName == "" {
-		return // /ping
-	}
-	attrs := []any{"op", c.op, "latency_ms", float64(d.Microseconds()) / 1000, "remote", r.RemoteAddr}
-	if c.store != nil {
-		attrs = append(attrs, "key_store", c.store.Name)
-	}
-	if c.path.KeyID != "" {
-		attrs = append(attrs, "external_key_id", c.path.KeyID)
-	}
-	if c.access != "" {
-		attrs = append(attrs, "access_key_id", c.access)
-	}
-	if c.req != nil {
-		m := c.req.Metadata
-		attrs = append(attrs, "kms_request_id", m.KMSRequestID, "kms_operation", m.KMSOperation)
-		if m.AWSPrincipalARN != "" {
-			attrs = append(attrs, "aws_principal_arn", m.AWSPrincipalARN)
-		}
-		if m.KMSKeyARN != "" {
-			attrs = append(attrs, "kms_key_arn", m.KMSKeyARN)
-		}
-	}
-	if xerr != nil {
-		attrs = append(attrs, "error", errName, "message", xerr.Message)
-		s.log.Info("xks request failed", attrs...)
-		return
-	}
-	s.log.Info("xks request", attrs...)
-}
-
-// limiter is a token bucket: rate tokens per second, burst of one second.
-type limiter struct {
-	mu     sync.Mutex
-	rate   float64
-	tokens float64
-	last   time.Time
-	now    func() time.Time
-}
-
-func newLimiter(rate int, now func() time.Time) *limiter {
-	return &limiter{rate: float64(rate), tokens: float64(rate), last: now(), now: now}
-}
-
-func (l *limiter) allow() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	t := l.now()
-	if dt := t.Sub(l.last).Seconds(); dt > 0 {
-		l.tokens = min(l.rate, l.tokens+dt*l.rate)
-	}
-	l.last = t
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
 }
