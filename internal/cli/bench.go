@@ -38,6 +38,11 @@ AWS_PROFILE (or default) profile of AWS_SHARED_CREDENTIALS_FILE or
 ~/.aws/credentials. For keyhold serve:
   AWS_SHARED_CREDENTIALS_FILE=keyhold-data/credentials keyhold bench --profile keyhold
 
+XKS mode (--xks-path, --xks-key): drives an external key store proxy
+(keyhold's --xks-listen, or any XKS proxy) the way AWS KMS does, with
+Encrypt (with the integrity value) and Decrypt, signed for service
+kms-xks-proxy with the key store's credential.
+
 --empty-server ADDR runs, until interrupted, an HTTP server that reads each
 body and returns a fixed small JSON document: the ceiling to compare
 keyhold with (same net/http stack, no KMS work).
@@ -55,6 +60,7 @@ type benchFlags struct {
 	duration, warmup, timeout time.Duration
 	json                      bool
 	emptyServer               string
+	xksPath, xksKey           string
 }
 
 func runBench(ctx context.Context, args []string, env *Env) error {
@@ -80,6 +86,8 @@ func runBench(ctx context.Context, args []string, env *Env) error {
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "timeout of one request")
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	fs.StringVar(&f.emptyServer, "empty-server", "", "run the empty comparison server on `ADDR` (host:port) until interrupted")
+	fs.StringVar(&f.xksPath, "xks-path", "", "XKS mode: the proxy's URI path (e.g. /example/kms/xks/v1); --endpoint is then the proxy, the credentials its XKS credential, --op Encrypt and/or Decrypt")
+	fs.StringVar(&f.xksKey, "xks-key", "", "XKS mode: the external key id")
 	fs.Usage = func() {
 		io.WriteString(fs.Output(), benchUsage)
 		fs.PrintDefaults()
@@ -143,6 +151,17 @@ func runLoad(ctx context.Context, f benchFlags, getenv func(string) string, env 
 	if err != nil {
 		return err
 	}
+	if f.xksPath != "" || f.xksKey != "" {
+		setupCtx, cancel := context.WithTimeout(ctx, max(f.timeout, 30*time.Second))
+		xt, err := bench.NewXKSTarget(setupCtx, bench.XKSConfig{Endpoint: endpoint, URIPath: f.xksPath, KeyID: f.xksKey,
+			Region: region, Credentials: creds, Connections: f.concurrency, Timeout: f.timeout, Size: f.size})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w (endpoint %s, credentials from %s)", err, endpoint, credSource)
+		}
+		defer xt.Close()
+		return runAndReport(ctx, f, cfg, xt, env, endpoint, region)
+	}
 	client, err := bench.NewClient(bench.ClientConfig{
 		Endpoint: endpoint, Region: region, Credentials: creds,
 		Connections: f.concurrency, Timeout: f.timeout,
@@ -162,11 +181,16 @@ func runLoad(ctx context.Context, f benchFlags, getenv func(string) string, env 
 		fmt.Fprintf(env.Stderr, "keyhold bench: created key %s (reuse it with --key)\n", k)
 	}
 
+	return runAndReport(ctx, f, cfg, target, env, endpoint, region)
+}
+
+// runAndReport runs the load on d and prints the result.
+func runAndReport(ctx context.Context, f benchFlags, cfg bench.Config, d bench.Doer, env *Env, endpoint, region string) error {
 	progress := isTerminal(env.Stderr)
 	if progress {
 		cfg.Progress = func(p bench.Progress) { printProgress(env.Stderr, p) }
 	}
-	res, err := bench.Run(ctx, cfg, target)
+	res, err := bench.Run(ctx, cfg, d)
 	if progress {
 		io.WriteString(env.Stderr, "\r\x1b[K")
 	}
