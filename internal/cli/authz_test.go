@@ -183,4 +183,13 @@ func TestAuthorizationEndToEnd(t *testing.T) {
 	wantAPIError(t, err, "AccessDeniedException", msg(otherARN, "kms:GenerateDataKey", k1ARN, "because no resource-based policy allows the kms:GenerateDataKey action"))
 	_, err = other.Encrypt(ctx, &kms.EncryptInput{KeyId: k1.KeyId, Plaintext: pt})
 	wantAPIError(t, err, "NotFoundException", "")
+
+	// kms:ReEncryptOnSameKey (conditions-kms.md): re-encrypting under the
+	// same key is denied, under another key allowed.
+	must(adminKMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: k1.KeyId, Policy: aws.String(`{"Version":"2012-10-17","Statement":[` + root + `,
+		{"Effect":"Deny","Principal":"*","Action":"kms:ReEncrypt*","Resource":"*","Condition":{"Bool":{"kms:ReEncryptOnSameKey":"true"}}}]}`)}))
+	c1 := must(adminKMS.Encrypt(ctx, &kms.EncryptInput{KeyId: k1.KeyId, Plaintext: pt}))
+	_, err = adminKMS.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: c1.CiphertextBlob, DestinationKeyId: k1.KeyId})
+	wantAPIError(t, err, "AccessDeniedException", msg("arn:aws:iam::"+acct+":user/keyhold-admin", "kms:ReEncryptTo", k1ARN, "with an explicit deny in a resource-based policy"))
+	must(adminKMS.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: c1.CiphertextBlob, DestinationKeyId: k2.KeyId}))
 }

@@ -66,6 +66,8 @@ type authzCall struct {
 	done     map[authzMemo]bool // the others
 	// decided is set once a key check has run.
 	decided bool
+	// destination is ReEncrypt's destination key, once authorized.
+	destination string
 }
 
 type authzKey struct{}
@@ -159,6 +161,9 @@ func (s *Service) authorizeKey(ctx context.Context, k *keyhold.Key) error {
 		return err
 	}
 	a.mu.Lock()
+	if action == "kms:ReEncryptTo" {
+		a.destination = k.ARN
+	}
 	switch {
 	case a.first == authzMemo{}:
 		a.first = memo
@@ -430,6 +435,23 @@ func (s *Service) requestContext(a *authzCall, k *keyhold.Key) policy.Context {
 		}
 	}
 	setRequestKeys(ctx, a, a.c.Region, a.c.Account)
+	if in, ok := a.in.(*kmsapi.ReEncryptInput); ok && k != nil {
+		// kms:ReEncryptOnSameKey: the destination is checked first, against
+		// the key named in the source ciphertext's header (false when the
+		// source is a raw asymmetric ciphertext); the source against the
+		// destination already checked.
+		same := false
+		if a.action == "kms:ReEncryptTo" {
+			if h, err := blobHeader(in.CiphertextBlob); err == nil {
+				same = h.KeyARN == k.ARN
+			}
+		} else {
+			a.mu.Lock()
+			same = a.destination == k.ARN
+			a.mu.Unlock()
+		}
+		ctx["kms:reencryptonsamekey"] = []string{strconv.FormatBool(same)}
+	}
 	return ctx
 }
 
