@@ -14,9 +14,15 @@ type Grant struct {
 	// Name is the optional name given at creation; CreateGrant with the
 	// same name, key, principals, operations and constraints returns the
 	// existing grant.
-	Name              string
-	GranteePrincipal  string
-	RetiringPrincipal string
+	Name string
+	// GranteePrincipal is the grantee's ARN; GranteeServicePrincipal the
+	// grantee's AWS service principal (such as "logs.amazonaws.com").
+	// Exactly one of them is set.
+	GranteePrincipal        string
+	GranteeServicePrincipal string
+	// RetiringPrincipal and RetiringServicePrincipal: at most one is set.
+	RetiringPrincipal        string
+	RetiringServicePrincipal string
 	// IssuingAccount is the root ARN of the account that created it.
 	IssuingAccount string
 	Operations     []string
@@ -24,7 +30,9 @@ type Grant struct {
 	// constraints; nil when absent.
 	EncryptionContextEquals map[string]string
 	EncryptionContextSubset map[string]string
-	CreationDate            time.Time
+	// SourceArn is the SourceArn grant constraint; "" when absent.
+	SourceArn    string
+	CreationDate time.Time
 }
 
 // GrantStore persists grants.
@@ -40,7 +48,8 @@ type GrantStore interface {
 	// CountGrants returns the number of grants of a key.
 	CountGrants(ctx context.Context, keyARN string) (int, error)
 	// ListRetirableGrants returns up to limit grants whose retiring
-	// principal is principal, ordered by (key ARN, grant id), after the
+	// principal or retiring service principal is principal (the two never
+	// collide: one is an ARN, the other a dotted service name), ordered by (key ARN, grant id), after the
 	// position (afterKeyARN, afterID).
 	ListRetirableGrants(ctx context.Context, principal, afterKeyARN, afterID string, limit int) ([]*Grant, error)
 	// DeleteGrant removes a grant (ErrNotFound if it does not exist).

@@ -144,6 +144,26 @@ func TestAuthorizationEndToEnd(t *testing.T) {
 	must(adminKMS.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: k1.KeyId, GrantId: g2.GrantId}))
 	_, err = aliceKMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k1ARN)})
 	wantAPIError(t, err, "AccessDeniedException", "")
+	// A SourceArn constraint never holds in keyhold (no AWS service acts
+	// on behalf of a resource), so this grant allows alice nothing, even
+	// with its token; a grant for a service principal matches no caller.
+	// The retiring principal of a service-principal grant retires it.
+	srcARN := "arn:aws:logs:us-east-1:" + acct + ":log-group:app"
+	g3 := must(adminKMS.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: k1.KeyId, GranteePrincipal: aws.String(aliceARN),
+		Operations: []types.GrantOperation{types.GrantOperationDescribeKey}, Constraints: &types.GrantConstraints{SourceArn: aws.String(srcARN)}}))
+	_, err = aliceKMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k1ARN), GrantTokens: []string{aws.ToString(g3.GrantToken)}})
+	wantAPIError(t, err, "AccessDeniedException", "")
+	g4 := must(adminKMS.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: k1.KeyId, GranteeServicePrincipal: aws.String("logs.us-east-1.amazonaws.com"),
+		RetiringPrincipal: aws.String(bobARN), Operations: []types.GrantOperation{types.GrantOperationDescribeKey, types.GrantOperationEncrypt},
+		Constraints: &types.GrantConstraints{SourceArn: aws.String(srcARN)}}))
+	_, err = aliceKMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k1ARN), GrantTokens: []string{aws.ToString(g4.GrantToken)}})
+	wantAPIError(t, err, "AccessDeniedException", "")
+	if lr := must(adminKMS.ListRetirableGrants(ctx, &kms.ListRetirableGrantsInput{RetiringPrincipal: aws.String(bobARN)})); len(lr.Grants) != 1 ||
+		aws.ToString(lr.Grants[0].GranteeServicePrincipal) != "logs.us-east-1.amazonaws.com" {
+		t.Fatalf("ListRetirableGrants = %+v", lr.Grants)
+	}
+	must(bobKMS.RetireGrant(ctx, &kms.RetireGrantInput{GrantToken: g4.GrantToken}))
+	must(adminKMS.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: k1.KeyId, GrantId: g3.GrantId}))
 	_, err = adminKMS.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: k1.KeyId, GranteePrincipal: aws.String(aliceARN),
 		Operations: []types.GrantOperation{types.GrantOperationSign}})
 	wantAPIError(t, err, "ValidationException", "")

@@ -212,7 +212,11 @@ func (s *Service) grantAllows(ctx context.Context, a *authzCall, k *keyhold.Key,
 	}
 	ec := requestEncryptionContext(a.in, op)
 	for _, g := range gs {
-		if !isPrincipal(g.GranteePrincipal, a.c.Principal) || !slices.Contains(g.Operations, op) {
+		// A grant for a service principal never matches a caller (its
+		// GranteePrincipal is empty), and a SourceArn constraint never
+		// holds: keyhold has no AWS service callers acting on behalf of
+		// a resource.
+		if !isPrincipal(g.GranteePrincipal, a.c.Principal) || !slices.Contains(g.Operations, op) || g.SourceArn != "" {
 			continue
 		}
 		if contextOps[op] && !constraintsHold(g, ec) {
@@ -302,19 +306,50 @@ func checkGrantPrincipal(member, v string) error {
 	return keyhold.Errorf(keyhold.ErrCodeValidation, "Invalid %s %s", member, v)
 }
 
-// CreateGrant creates a grant.
+// checkGrantPrincipals applies the model's rules on the principals of
+// CreateGrant: exactly one grantee (GranteePrincipal or
+// GranteeServicePrincipal), at most one retiring principal, and a
+// service-principal grantee needs a SourceArn constraint and a retiring
+// principal of either kind. The service principals' syntax is checked
+// by the model's validation (ServicePrincipalType).
+func checkGrantPrincipals(in *kmsapi.CreateGrantInput) error {
+	switch {
+	case in.GranteePrincipal != nil && in.GranteeServicePrincipal != nil:
+		return keyhold.NewError(keyhold.ErrCodeValidation,
+			"You must specify either GranteePrincipal or GranteeServicePrincipal, but not both.")
+	case in.GranteePrincipal == nil && in.GranteeServicePrincipal == nil:
+		return keyhold.NewError(keyhold.ErrCodeValidation,
+			"You must specify either GranteePrincipal or GranteeServicePrincipal.")
+	case in.RetiringPrincipal != nil && in.RetiringServicePrincipal != nil:
+		return keyhold.NewError(keyhold.ErrCodeValidation,
+			"You can specify either RetiringPrincipal or RetiringServicePrincipal, but not both.")
+	}
+	if in.GranteeServicePrincipal != nil {
+		if in.Constraints == nil || in.Constraints.SourceArn == nil {
+			return keyhold.NewError(keyhold.ErrCodeValidation,
+				"When you specify a GranteeServicePrincipal, you must also specify a SourceArn grant constraint.")
+		}
+		if in.RetiringPrincipal == nil && in.RetiringServicePrincipal == nil {
+			return keyhold.NewError(keyhold.ErrCodeValidation,
+				"When you specify a GranteeServicePrincipal, you must also specify either a RetiringPrincipal or a RetiringServicePrincipal.")
+		}
+	}
+	return nil
+}
+
+// CreateGrant creates a grant, for a principal (GranteePrincipal) or an
+// AWS service principal (GranteeServicePrincipal). keyhold has no AWS
+// service callers, so a service-principal grant is stored and listed but
+// never authorizes a request.
 func (s *Service) CreateGrant(ctx context.Context, c *Caller, in *kmsapi.CreateGrantInput) (*kmsapi.CreateGrantOutput, error) {
-	if in.GranteeServicePrincipal != nil || in.RetiringServicePrincipal != nil ||
-		in.Constraints != nil && in.Constraints.SourceArn != nil {
-		return nil, keyhold.NewError(keyhold.ErrCodeUnsupportedOperation,
-			"Grants for AWS service principals (GranteeServicePrincipal, RetiringServicePrincipal, SourceArn) are not supported by keyhold.")
+	if err := checkGrantPrincipals(in); err != nil {
+		return nil, err
 	}
 	grantee := str(in.GranteePrincipal)
-	if grantee == "" {
-		return nil, keyhold.NewError(keyhold.ErrCodeValidation, "GranteePrincipal is required.")
-	}
-	if err := checkGrantPrincipal("GranteePrincipal", grantee); err != nil {
-		return nil, err
+	if in.GranteePrincipal != nil {
+		if err := checkGrantPrincipal("GranteePrincipal", grantee); err != nil {
+			return nil, err
+		}
 	}
 	if in.RetiringPrincipal != nil {
 		if err := checkGrantPrincipal("RetiringPrincipal", *in.RetiringPrincipal); err != nil {
@@ -349,7 +384,12 @@ func (s *Service) CreateGrant(ctx context.Context, c *Caller, in *kmsapi.CreateG
 	sort.Strings(ops)
 	g := &keyhold.Grant{
 		KeyARN: k.ARN, Name: str(in.Name), GranteePrincipal: grantee, RetiringPrincipal: str(in.RetiringPrincipal),
+		GranteeServicePrincipal: str(in.GranteeServicePrincipal), RetiringServicePrincipal: str(in.RetiringServicePrincipal),
 		IssuingAccount: keyhold.RootARN(c.Account), Operations: ops, CreationDate: s.now().UTC(),
+	}
+	if in.Constraints != nil {
+		// SourceArn is valid on grants for every kind of key.
+		g.SourceArn = str(in.Constraints.SourceArn)
 	}
 	if cs := in.Constraints; cs != nil && (cs.EncryptionContextEquals != nil || cs.EncryptionContextSubset != nil) {
 		if k.KeySpec != keyhold.KeySpecSymmetricDefault {
@@ -372,6 +412,8 @@ func (s *Service) CreateGrant(ctx context.Context, c *Caller, in *kmsapi.CreateG
 		// the existing one.
 		for _, e := range existing {
 			if e.Name == g.Name && e.GranteePrincipal == g.GranteePrincipal && e.RetiringPrincipal == g.RetiringPrincipal &&
+				e.GranteeServicePrincipal == g.GranteeServicePrincipal &&
+				e.RetiringServicePrincipal == g.RetiringServicePrincipal && e.SourceArn == g.SourceArn &&
 				slices.Equal(e.Operations, g.Operations) && maps.Equal(e.EncryptionContextEquals, g.EncryptionContextEquals) &&
 				(e.EncryptionContextEquals == nil) == (g.EncryptionContextEquals == nil) &&
 				maps.Equal(e.EncryptionContextSubset, g.EncryptionContextSubset) &&
@@ -397,7 +439,16 @@ func (s *Service) CreateGrant(ctx context.Context, c *Caller, in *kmsapi.CreateG
 func grantEntry(g *keyhold.Grant) kmsapi.GrantListEntry {
 	e := kmsapi.GrantListEntry{
 		KeyId: ptr(g.KeyARN), GrantId: ptr(g.GrantID), CreationDate: kmsapi.NewTimestamp(g.CreationDate),
-		GranteePrincipal: ptr(g.GranteePrincipal), IssuingAccount: ptr(g.IssuingAccount),
+		IssuingAccount: ptr(g.IssuingAccount),
+	}
+	if g.GranteePrincipal != "" {
+		e.GranteePrincipal = ptr(g.GranteePrincipal)
+	}
+	if g.GranteeServicePrincipal != "" {
+		e.GranteeServicePrincipal = ptr(g.GranteeServicePrincipal)
+	}
+	if g.RetiringServicePrincipal != "" {
+		e.RetiringServicePrincipal = ptr(g.RetiringServicePrincipal)
 	}
 	if g.Name != "" {
 		e.Name = ptr(g.Name)
@@ -408,9 +459,12 @@ func grantEntry(g *keyhold.Grant) kmsapi.GrantListEntry {
 	for _, o := range g.Operations {
 		e.Operations = append(e.Operations, kmsapi.GrantOperation(o))
 	}
-	if g.EncryptionContextEquals != nil || g.EncryptionContextSubset != nil {
+	if g.EncryptionContextEquals != nil || g.EncryptionContextSubset != nil || g.SourceArn != "" {
 		e.Constraints = &kmsapi.GrantConstraints{EncryptionContextEquals: g.EncryptionContextEquals,
 			EncryptionContextSubset: g.EncryptionContextSubset}
+		if g.SourceArn != "" {
+			e.Constraints.SourceArn = ptr(g.SourceArn)
+		}
 	}
 	return e
 }
@@ -425,9 +479,9 @@ func (s *Service) ListGrants(ctx context.Context, c *Caller, in *kmsapi.ListGran
 	if err != nil {
 		return nil, err
 	}
-	if in.GranteeServicePrincipal != nil {
-		return nil, keyhold.NewError(keyhold.ErrCodeUnsupportedOperation,
-			"Grants for AWS service principals are not supported by keyhold.")
+	if in.GranteePrincipal != nil && in.GranteeServicePrincipal != nil {
+		return nil, keyhold.NewError(keyhold.ErrCodeValidation,
+			"You can specify either GranteePrincipal or GranteeServicePrincipal, but not both.")
 	}
 	k, err := s.resolveKey(ctx, c, str(in.KeyId))
 	if err != nil {
@@ -450,7 +504,8 @@ func (s *Service) ListGrants(ctx context.Context, c *Caller, in *kmsapi.ListGran
 	}
 	out := &kmsapi.ListGrantsOutput{Grants: []kmsapi.GrantListEntry{}, Truncated: ptr(false)}
 	for _, g := range all {
-		if in.GrantId != nil && g.GrantID != *in.GrantId || in.GranteePrincipal != nil && g.GranteePrincipal != *in.GranteePrincipal {
+		if in.GrantId != nil && g.GrantID != *in.GrantId || in.GranteePrincipal != nil && g.GranteePrincipal != *in.GranteePrincipal ||
+			in.GranteeServicePrincipal != nil && g.GranteeServicePrincipal != *in.GranteeServicePrincipal {
 			continue
 		}
 		if len(out.Grants) == limit {
@@ -463,23 +518,31 @@ func (s *Service) ListGrants(ctx context.Context, c *Caller, in *kmsapi.ListGran
 	return out, nil
 }
 
-// ListRetirableGrants lists the grants whose retiring principal is the
-// one given.
+// ListRetirableGrants lists the grants whose retiring principal
+// (RetiringPrincipal) or retiring service principal
+// (RetiringServicePrincipal) is the one given.
 func (s *Service) ListRetirableGrants(ctx context.Context, c *Caller, in *kmsapi.ListRetirableGrantsInput) (*kmsapi.ListRetirableGrantsOutput, error) {
 	limit, err := listLimit(in.Limit, 100, 50)
 	if err != nil {
 		return nil, err
 	}
-	if in.RetiringServicePrincipal != nil {
-		return nil, keyhold.NewError(keyhold.ErrCodeUnsupportedOperation,
-			"Grants for AWS service principals are not supported by keyhold.")
-	}
-	principal := str(in.RetiringPrincipal)
-	if principal == "" {
-		return nil, keyhold.NewError(keyhold.ErrCodeValidation, "RetiringPrincipal is required.")
-	}
-	if err := checkGrantPrincipal("RetiringPrincipal", principal); err != nil {
-		return nil, err
+	var principal string
+	switch {
+	case in.RetiringPrincipal != nil && in.RetiringServicePrincipal != nil:
+		return nil, keyhold.NewError(keyhold.ErrCodeValidation,
+			"You must specify either RetiringPrincipal or RetiringServicePrincipal, but not both.")
+	case in.RetiringPrincipal != nil:
+		principal = *in.RetiringPrincipal
+		if err := checkGrantPrincipal("RetiringPrincipal", principal); err != nil {
+			return nil, err
+		}
+	case in.RetiringServicePrincipal != nil:
+		// Its syntax (ServicePrincipalType) is checked by the model's
+		// validation; it cannot match a principal ARN.
+		principal = *in.RetiringServicePrincipal
+	default:
+		return nil, keyhold.NewError(keyhold.ErrCodeValidation,
+			"You must specify either RetiringPrincipal or RetiringServicePrincipal.")
 	}
 	pos, err := decodeMarker(in.Marker, "retirable")
 	if err != nil {
@@ -492,8 +555,14 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c *Caller, in *kmsapi
 			return nil, errInvalidMarker
 		}
 	}
-	gs, err := s.store.ListRetirableGrants(ctx, principal, afterKey, afterID, limit+1)
-	if err != nil {
+	var gs []*keyhold.Grant
+	if in.RetiringServicePrincipal != nil {
+		// A service principal names no account: list only the grants on
+		// the caller's account's keys, never another account's.
+		if gs, err = s.accountRetirableGrants(ctx, c.Account, principal, afterKey, afterID, limit+1); err != nil {
+			return nil, err
+		}
+	} else if gs, err = s.store.ListRetirableGrants(ctx, principal, afterKey, afterID, limit+1); err != nil {
 		return nil, internal(err)
 	}
 	out := &kmsapi.ListRetirableGrantsOutput{Grants: []kmsapi.GrantListEntry{}, Truncated: ptr(false)}
@@ -505,6 +574,28 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c *Caller, in *kmsapi
 			break
 		}
 		out.Grants = append(out.Grants, grantEntry(g))
+	}
+	return out, nil
+}
+
+// accountRetirableGrants is ListRetirableGrants of the store, keeping
+// only grants on keys of account.
+func (s *Service) accountRetirableGrants(ctx context.Context, account, principal, afterKey, afterID string, limit int) ([]*keyhold.Grant, error) {
+	out := []*keyhold.Grant{}
+	for len(out) < limit {
+		page, err := s.store.ListRetirableGrants(ctx, principal, afterKey, afterID, limit)
+		if err != nil {
+			return nil, internal(err)
+		}
+		for _, g := range page {
+			if a, err := keyhold.ParseARN(g.KeyARN); err == nil && a.Account == account && len(out) < limit {
+				out = append(out, g)
+			}
+		}
+		if len(page) < limit {
+			break
+		}
+		afterKey, afterID = page[len(page)-1].KeyARN, page[len(page)-1].GrantID
 	}
 	return out, nil
 }

@@ -10,7 +10,8 @@ import (
 )
 
 const grantColumns = `key_arn, grant_id, name, grantee_principal, retiring_principal,
-	issuing_account, operations, encryption_context_equals, encryption_context_subset, creation_date`
+	issuing_account, operations, encryption_context_equals, encryption_context_subset, creation_date,
+	grantee_service_principal, retiring_service_principal, source_arn`
 
 func encodeContext(m map[string]string) (sql.NullString, error) {
 	if m == nil {
@@ -34,9 +35,11 @@ func scanGrant(row scanner) (*keyhold.Grant, error) {
 		ops     string
 		eq, sub sql.NullString
 		created sql.NullInt64
+		source  sql.NullString
 	)
 	if err := row.Scan(&g.KeyARN, &g.GrantID, &g.Name, &g.GranteePrincipal, &g.RetiringPrincipal,
-		&g.IssuingAccount, &ops, &eq, &sub, &created); err != nil {
+		&g.IssuingAccount, &ops, &eq, &sub, &created,
+		&g.GranteeServicePrincipal, &g.RetiringServicePrincipal, &source); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(ops), &g.Operations); err != nil {
@@ -50,6 +53,7 @@ func scanGrant(row scanner) (*keyhold.Grant, error) {
 		return nil, err
 	}
 	g.CreationDate = decodeTime(created)
+	g.SourceArn = source.String
 	return &g, nil
 }
 
@@ -72,6 +76,7 @@ func (s *Store) CreateGrant(ctx context.Context, g *keyhold.Grant) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", what, err)
 	}
+	source := sql.NullString{String: g.SourceArn, Valid: g.SourceArn != ""}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM keys WHERE arn = ?`, g.KeyARN).Scan(&n); err != nil {
@@ -80,9 +85,9 @@ func (s *Store) CreateGrant(ctx context.Context, g *keyhold.Grant) error {
 		if n == 0 {
 			return fmt.Errorf("key %s: %w", g.KeyARN, keyhold.ErrNotFound)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO grants (`+grantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			g.KeyARN, g.GrantID, g.Name, g.GranteePrincipal, g.RetiringPrincipal, g.IssuingAccount,
-			string(ops), eq, sub, created)
+			string(ops), eq, sub, created, g.GranteeServicePrincipal, g.RetiringServicePrincipal, source)
 		return err
 	})
 	return mapError(err, what)
@@ -132,15 +137,17 @@ func (s *Store) CountGrants(ctx context.Context, keyARN string) (int, error) {
 	return n, mapError(err, "count grants of "+keyARN)
 }
 
-// ListRetirableGrants returns grants whose retiring principal is principal.
+// ListRetirableGrants returns grants whose retiring principal or retiring
+// service principal is principal.
 func (s *Store) ListRetirableGrants(ctx context.Context, principal, afterKeyARN, afterID string, limit int) ([]*keyhold.Grant, error) {
 	what := "list grants retirable by " + principal
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlite: %s: limit %d is not positive", what, limit)
 	}
 	return s.listGrants(ctx, what, `SELECT `+grantColumns+` FROM grants
-		WHERE retiring_principal = ? AND (key_arn > ? OR (key_arn = ? AND grant_id > ?))
-		ORDER BY key_arn, grant_id LIMIT ?`, principal, afterKeyARN, afterKeyARN, afterID, limit)
+		WHERE (retiring_principal = ?1 OR retiring_service_principal = ?1)
+			AND (key_arn > ?2 OR (key_arn = ?2 AND grant_id > ?3))
+		ORDER BY key_arn, grant_id LIMIT ?4`, principal, afterKeyARN, afterID, limit)
 }
 
 // DeleteGrant removes a grant.

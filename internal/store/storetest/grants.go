@@ -15,6 +15,7 @@ var grantTests = []struct {
 }{
 	{"Grants", testGrants},
 	{"RetirableGrants", testRetirableGrants},
+	{"ServicePrincipalGrants", testServicePrincipalGrants},
 }
 
 func newGrant(keyARN string, n int, retiring string) *keyhold.Grant {
@@ -105,5 +106,63 @@ func testRetirableGrants(t *testing.T, f Factory) {
 	want := []string{keys[0].ARN + "/02", keys[1].ARN + "/01", keys[1].ARN + "/03"}
 	if d := diff(want, got); d != "" {
 		t.Errorf("ListRetirableGrants (-want +got):\n%s", d)
+	}
+}
+
+// testServicePrincipalGrants: the service-principal members and the
+// SourceArn constraint round trip, and ListRetirableGrants finds a grant
+// by its retiring service principal.
+func testServicePrincipalGrants(t *testing.T, f Factory) {
+	s := newStore(t, f)
+	ctx := context.Background()
+	keys := fixture(t, s, 1)
+	svc := newGrant(keys[0].ARN, 1, "")
+	svc.GranteePrincipal, svc.GranteeServicePrincipal = "", "logs.us-east-1.amazonaws.com"
+	svc.RetiringServicePrincipal = "cloudtrail.amazonaws.com"
+	svc.SourceArn = "arn:aws:logs:us-east-1:111122223333:log-group:app"
+	mixed := newGrant(keys[0].ARN, 2, "")
+	mixed.GranteePrincipal, mixed.GranteeServicePrincipal = "", "logs.amazonaws.com"
+	mixed.RetiringPrincipal = "arn:aws:iam::111122223333:user/bob"
+	mixed.SourceArn = "arn:aws:logs:us-east-1:111122223333:log-group:other"
+	for _, g := range []*keyhold.Grant{svc, mixed} {
+		if err := s.CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []*keyhold.Grant{svc, mixed} {
+		got, err := s.GetGrant(ctx, want.KeyARN, want.GrantID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diff(want, got); d != "" {
+			t.Errorf("GetGrant (-want +got):\n%s", d)
+		}
+	}
+	all, err := s.ListGrants(ctx, keys[0].ARN, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff([]*keyhold.Grant{svc, mixed}, all); d != "" {
+		t.Errorf("ListGrants (-want +got):\n%s", d)
+	}
+	// A grant without SourceArn reads back "".
+	plain := newGrant(keys[0].ARN, 3, "")
+	if err := s.CreateGrant(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.GetGrant(ctx, plain.KeyARN, plain.GrantID); err != nil || g.SourceArn != "" ||
+		g.GranteeServicePrincipal != "" || g.RetiringServicePrincipal != "" {
+		t.Errorf("plain grant round trip: %+v, %v", g, err)
+	}
+	page, err := s.ListRetirableGrants(ctx, "cloudtrail.amazonaws.com", "", "", 10)
+	if err != nil || len(page) != 1 || page[0].GrantID != svc.GrantID {
+		t.Errorf("ListRetirableGrants by service principal = %v, %v", page, err)
+	}
+	if d := diff(svc, page[0]); len(page) == 1 && d != "" {
+		t.Errorf("ListRetirableGrants entry (-want +got):\n%s", d)
+	}
+	page, err = s.ListRetirableGrants(ctx, "arn:aws:iam::111122223333:user/bob", "", "", 10)
+	if err != nil || len(page) != 1 || page[0].GrantID != mixed.GrantID {
+		t.Errorf("ListRetirableGrants by principal = %v, %v", page, err)
 	}
 }
