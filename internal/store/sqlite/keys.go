@@ -46,44 +46,63 @@ func scanKey(row scanner) (*keyhold.Key, error) {
 // belong to k (bk.KeyARN == k.ARN). Duplicate tag keys are a conflict.
 func (s *Store) CreateKey(ctx context.Context, k *keyhold.Key, tags []keyhold.Tag, bk *keyhold.BackingKey) error {
 	what := fmt.Sprintf("create key %q", k.ARN)
-	if bk != nil && bk.KeyARN != k.ARN {
-		return fmt.Errorf("sqlite: %s: backing key belongs to key %q", what, bk.KeyARN)
-	}
-	created, err := encodeTime(k.CreationDate)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: creation date: %w", what, err)
-	}
-	deleted, err := encodeTime(k.DeletionDate)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: deletion date: %w", what, err)
-	}
-	rot, err := encodeRotation(k)
+	ins, err := newKeyInsert(k, tags, bk)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", what, err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (`+keyColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.ARN, k.ID, k.Account, k.Region, k.Description, k.KeyUsage,
-			k.KeySpec, k.Origin, string(k.State), boolInt(k.MultiRegion),
-			k.Policy, created, deleted, k.PendingWindowInDays,
-			k.CurrentMaterialID, rot.enabled, k.RotationPeriodInDays, rot.next,
-			rot.odStart, k.OnDemandRotations); err != nil {
+	return mapError(s.write(ctx, func(tx *sql.Tx) error { return ins.exec(ctx, tx) }), what)
+}
+
+// keyInsert is a new key with its tags and first backing key, encoded and
+// ready to insert in a transaction (CreateKey, CreateCustomKeyStoreKey).
+type keyInsert struct {
+	k                *keyhold.Key
+	tags             []keyhold.Tag
+	bk               *keyhold.BackingKey
+	created, deleted sql.NullInt64
+	rot              rotationColumns
+}
+
+func newKeyInsert(k *keyhold.Key, tags []keyhold.Tag, bk *keyhold.BackingKey) (*keyInsert, error) {
+	if bk != nil && bk.KeyARN != k.ARN {
+		return nil, fmt.Errorf("backing key belongs to key %q", bk.KeyARN)
+	}
+	ins := &keyInsert{k: k, tags: tags, bk: bk}
+	var err error
+	if ins.created, err = encodeTime(k.CreationDate); err != nil {
+		return nil, fmt.Errorf("creation date: %w", err)
+	}
+	if ins.deleted, err = encodeTime(k.DeletionDate); err != nil {
+		return nil, fmt.Errorf("deletion date: %w", err)
+	}
+	if ins.rot, err = encodeRotation(k); err != nil {
+		return nil, err
+	}
+	return ins, nil
+}
+
+func (ins *keyInsert) exec(ctx context.Context, tx *sql.Tx) error {
+	k, rot := ins.k, ins.rot
+	if _, err := tx.ExecContext(ctx, `INSERT INTO keys (`+keyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ARN, k.ID, k.Account, k.Region, k.Description, k.KeyUsage,
+		k.KeySpec, k.Origin, string(k.State), boolInt(k.MultiRegion),
+		k.Policy, ins.created, ins.deleted, k.PendingWindowInDays,
+		k.CurrentMaterialID, rot.enabled, k.RotationPeriodInDays, rot.next,
+		rot.odStart, k.OnDemandRotations); err != nil {
+		return err
+	}
+	for _, t := range ins.tags {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO tags (key_arn, tag_key, tag_value) VALUES (?, ?, ?)`,
+			k.ARN, t.Key, t.Value); err != nil {
 			return err
 		}
-		for _, t := range tags {
-			if _, err := tx.ExecContext(ctx,
-				`INSERT INTO tags (key_arn, tag_key, tag_value) VALUES (?, ?, ?)`,
-				k.ARN, t.Key, t.Value); err != nil {
-				return err
-			}
-		}
-		if bk != nil {
-			return insertBackingKey(ctx, tx, bk)
-		}
-		return nil
-	})
-	return mapError(err, what)
+	}
+	if ins.bk != nil {
+		return insertBackingKey(ctx, tx, ins.bk)
+	}
+	return nil
 }
 
 // GetKey returns the key with the given ARN.

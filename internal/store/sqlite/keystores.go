@@ -180,18 +180,10 @@ func (s *Store) DeleteCustomKeyStore(ctx context.Context, account, region, id st
 // and its link to a custom key store in one transaction.
 func (s *Store) CreateCustomKeyStoreKey(ctx context.Context, k *keyhold.Key, tags []keyhold.Tag, bk *keyhold.BackingKey, link *keyhold.CustomKeyStoreKey) error {
 	what := fmt.Sprintf("create key %q in custom key store %q", k.ARN, link.CustomKeyStoreID)
-	if link.KeyARN != k.ARN || (bk != nil && bk.KeyARN != k.ARN) {
-		return fmt.Errorf("sqlite: %s: link or backing key belongs to another key", what)
+	if link.KeyARN != k.ARN {
+		return fmt.Errorf("sqlite: %s: link belongs to another key", what)
 	}
-	created, err := encodeTime(k.CreationDate)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: creation date: %w", what, err)
-	}
-	deleted, err := encodeTime(k.DeletionDate)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: deletion date: %w", what, err)
-	}
-	rot, err := encodeRotation(k)
+	ins, err := newKeyInsert(k, tags, bk)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", what, err)
 	}
@@ -204,32 +196,8 @@ func (s *Store) CreateCustomKeyStoreKey(ctx context.Context, k *keyhold.Key, tag
 		if !exists {
 			return fmt.Errorf("custom key store %q: %w", link.CustomKeyStoreID, keyhold.ErrNotFound)
 		}
-		// The columns are named (not keyColumns) so that a column a later
-		// migration adds with a default keeps this insert valid.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (arn, id, account, region,
-			description, key_usage, key_spec, origin, state, multi_region, policy,
-			creation_date, deletion_date, pending_window_in_days, current_material_id,
-			rotation_enabled, rotation_period_days, next_rotation_date,
-			on_demand_rotation_start, on_demand_rotations)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.ARN, k.ID, k.Account, k.Region, k.Description, k.KeyUsage,
-			k.KeySpec, k.Origin, string(k.State), boolInt(k.MultiRegion),
-			k.Policy, created, deleted, k.PendingWindowInDays,
-			k.CurrentMaterialID, rot.enabled, k.RotationPeriodInDays, rot.next,
-			rot.odStart, k.OnDemandRotations); err != nil {
+		if err := ins.exec(ctx, tx); err != nil {
 			return err
-		}
-		for _, t := range tags {
-			if _, err := tx.ExecContext(ctx,
-				`INSERT INTO tags (key_arn, tag_key, tag_value) VALUES (?, ?, ?)`,
-				k.ARN, t.Key, t.Value); err != nil {
-				return err
-			}
-		}
-		if bk != nil {
-			if err := insertBackingKey(ctx, tx, bk); err != nil {
-				return err
-			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO custom_key_store_keys
 			(key_arn, custom_key_store_id, xks_key_id) VALUES (?, ?, ?)`,
