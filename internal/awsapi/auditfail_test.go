@@ -56,6 +56,14 @@ func TestAuditFailsClosed(t *testing.T) {
 			if a.count() != 1 {
 				t.Fatalf("%d events after one call", a.count())
 			}
+			// A call naming the key by id lists its ARN as the resource.
+			must(c.GetKeyPolicy(bg, &kms.GetKeyPolicyInput{KeyId: &id}))
+			a.mu.Lock()
+			ev := a.events[len(a.events)-1]
+			a.mu.Unlock()
+			if len(ev.Resources) != 1 || ev.Resources[0].ARN != arnOf(id) || ev.EventName != "GetKeyPolicy" {
+				t.Fatalf("GetKeyPolicy event resources %+v", ev.Resources)
+			}
 			a.broken.Store(true)
 			_, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: &id, Plaintext: []byte("x")})
 			wantErr(t, err, "KMSInternalException", "")

@@ -197,7 +197,7 @@ func (h *Handler) event(r *http.Request, rec *recorder) *audit.Event {
 			ev.ResponseElements = b
 		}
 	}
-	ev.Resources = keyResources(ev.RequestParameters, ev.ResponseElements, c.out, ev.RecipientAccountID)
+	ev.Resources = keyResources(ev.RequestParameters, ev.ResponseElements, c.out, ev.RecipientAccountID, ev.AWSRegion)
 	return ev
 }
 
@@ -257,11 +257,14 @@ func claimedIdentity(r *http.Request) (string, *audit.UserIdentity) {
 
 // keyResources lists the KMS key ARNs a call touched, from the request's
 // and response's key members.
-func keyResources(req, resp json.RawMessage, out any, account string) []audit.Resource {
+func keyResources(req, resp json.RawMessage, out any, account, region string) []audit.Resource {
 	seen := map[string]bool{}
 	var res []audit.Resource
 	add := func(v any) {
 		s, ok := v.(string)
+		if ok && account != "" && region != "" && looksLikeKeyID(s) {
+			s = keyhold.KeyARN(region, account, s)
+		}
 		if !ok || !strings.HasPrefix(s, "arn:") || !strings.Contains(s, ":key/") || seen[s] {
 			return
 		}
@@ -290,4 +293,13 @@ func keyResources(req, resp json.RawMessage, out any, account string) []audit.Re
 		add(arn)
 	}
 	return res
+}
+
+// looksLikeKeyID reports whether s has the shape of a key id (not an ARN
+// or alias), so its ARN can be named in the record.
+func looksLikeKeyID(s string) bool {
+	if strings.HasPrefix(s, "mrk-") {
+		return len(s) == 36
+	}
+	return len(s) == 36 && strings.Count(s, "-") == 4 && !strings.ContainsAny(s, ":/")
 }

@@ -88,8 +88,11 @@ func runAuditVerify(args []string, env *Env) error {
 		if r.Uncovered > 0 {
 			fmt.Fprintf(env.Stdout, "%d records after the last digest are not yet covered by a signed digest (the running server writes one every few minutes and at shutdown)\n", r.Uncovered)
 		}
-		if r.OK() {
+		switch {
+		case r.OK() && r.CoveredThrough > 0:
 			fmt.Fprintf(env.Stdout, "OK: the hash chain is intact and every digest verifies (records 1 to %d signed)\n", r.CoveredThrough)
+		case r.OK():
+			fmt.Fprintln(env.Stdout, "OK: the hash chain is intact (no digest has been written yet)")
 		}
 	}
 	if !r.OK() {
