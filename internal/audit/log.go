@@ -88,7 +88,6 @@ type Log struct {
 	prevDigest string
 	lastDigest time.Time
 	digested   int64 // bytes of the current file covered by a digest
-	closing    bool
 	lastBatch  int
 }
 
@@ -442,7 +441,6 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 	}
 	buf.Reset()
 	seq, prev := l.seq, l.prevHash
-	var lines [][]byte
 	n := 0
 	for _, r := range batch {
 		if r.ev == nil { // a wake-up from Record while unhealthy
@@ -462,7 +460,6 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 		prev = hashHex(line)
 		buf.Write(line)
 		buf.WriteByte('\n')
-		lines = append(lines, line)
 	}
 	l.queued.Add(-int64(n))
 	if buf.Len() == 0 {

@@ -2,39 +2,25 @@ package awsapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/awsapi"
-	"github.com/keyhold/keyhold/internal/hsm/soft"
 	"github.com/keyhold/keyhold/internal/kms"
 	"github.com/keyhold/keyhold/internal/kmsapi"
 	"github.com/keyhold/keyhold/internal/sigv4"
-	"github.com/keyhold/keyhold/internal/store/sqlite"
 )
 
 // newHandler wires a real handler: SQLite store, software boundary, dev
 // authentication (well-formed SigV4, signature not checked).
 func newHandler(tb testing.TB) http.Handler {
 	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
-	b, err := soft.New(ctx, soft.Options{RootKeyPath: filepath.Join(dir, "root.key")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "keyhold.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close(); b.Close() })
+	b, st := openParts(tb)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := kms.New(kms.Config{Store: st, Boundary: b, Logger: log})
 	return awsapi.NewHandler(svc, awsapi.NewDevAuthenticator("111122223333"), log)

@@ -54,21 +54,12 @@ func newEnv(t *testing.T) *env { return newEnvWith(t) }
 // newEnvWith is newEnv with handler options (audit, metrics).
 func newEnvWith(t *testing.T, opts ...awsapi.Option) *env {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	b, err := soft.New(ctx, soft.Options{RootKeyPath: filepath.Join(dir, "root.key")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "keyhold.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, st := openParts(t)
 	clock := &fakeClock{now: time.Now().UTC()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := kmssvc.New(kmssvc.Config{Store: st, Boundary: b, Logger: log, Now: clock.Now})
 	srv := httptest.NewServer(awsapi.NewHandler(svc, awsapi.NewDevAuthenticator("111122223333"), log, opts...))
-	t.Cleanup(func() { srv.Close(); st.Close(); b.Close() })
+	t.Cleanup(srv.Close)
 	return &env{clock: clock, svc: svc, url: srv.URL}
 }
 
@@ -103,4 +94,23 @@ func must[T any](v T, err error) T {
 		panic(fmt.Sprintf("unexpected error: %v", err))
 	}
 	return v
+}
+
+// openParts opens a real crypto boundary and SQLite store in a temporary
+// directory, closed when the test ends.
+func openParts(tb testing.TB) (*soft.Boundary, *sqlite.Store) {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	b, err := soft.New(ctx, soft.Options{RootKeyPath: filepath.Join(dir, "root.key")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "keyhold.db"))
+	if err != nil {
+		b.Close()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close(); b.Close() })
+	return b, st
 }

@@ -8,16 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/awsapi"
-	"github.com/keyhold/keyhold/internal/hsm/soft"
 	"github.com/keyhold/keyhold/internal/iam"
 	"github.com/keyhold/keyhold/internal/kms"
 	"github.com/keyhold/keyhold/internal/sigv4"
-	"github.com/keyhold/keyhold/internal/store/sqlite"
 )
 
 // newIdentityHandler wires the whole listener with IAM and STS: SQLite,
@@ -25,16 +22,7 @@ import (
 func newIdentityHandler(tb testing.TB) http.Handler {
 	tb.Helper()
 	ctx := context.Background()
-	dir := tb.TempDir()
-	b, err := soft.New(ctx, soft.Options{RootKeyPath: filepath.Join(dir, "root.key")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "keyhold.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close(); b.Close() })
+	b, st := openParts(tb)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := kms.New(kms.Config{Store: st, Boundary: b, Logger: log})
 	ids := iam.New(iam.Config{Store: st, Sealer: b, Logger: log, ManagementAccount: "111122223333", Dev: true})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,5 +222,3 @@ func must2(t *testing.T) func(any, error) any {
 		return v
 	}
 }
-
-var _ = http.MethodPost

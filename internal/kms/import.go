@@ -551,11 +551,10 @@ func (s *Service) rotateImportedOnDemand(ctx context.Context, k *keyhold.Key) (*
 	if k.OnDemandRotations >= maxOnDemandRotations {
 		return nil, errRotationLimit(k)
 	}
-	if _, busy := rotations.LoadOrStore(k.ARN, true); busy {
-		return nil, keyhold.Errorf(keyhold.ErrCodeConflict,
-			"An on-demand rotation of %s is already in progress.", k.ARN)
+	if _, busy := s.rotating.LoadOrStore(k.ARN, true); busy {
+		return nil, errRotationInProgress(k)
 	}
-	defer rotations.Delete(k.ARN)
+	defer s.rotating.Delete(k.ARN)
 	unlock := s.locks.lock(k.ARN)
 	defer unlock()
 	k, err := s.getKey(ctx, k.ARN)
@@ -591,11 +590,6 @@ func (s *Service) rotateImportedOnDemand(ctx context.Context, k *keyhold.Key) (*
 	}
 	s.log.Info("rotated key to imported material", "key_arn", k.ARN, "key_material_id", pending.MaterialID)
 	return &kmsapi.RotateKeyOnDemandOutput{KeyId: ptr(k.ARN)}, nil
-}
-
-func errRotationLimit(k *keyhold.Key) error {
-	return keyhold.Errorf(keyhold.ErrCodeLimitExceeded,
-		"The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: %s", k.ARN)
 }
 
 // keyMaterials returns the import records of an EXTERNAL key by material

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -105,9 +104,6 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, c *Caller, in *kmsap
 	return out, nil
 }
 
-// rotations marks keys with an on-demand rotation in progress.
-var rotations sync.Map
-
 // RotateKeyOnDemand rotates a key's material now (at most 25 times per key).
 func (s *Service) RotateKeyOnDemand(ctx context.Context, c *Caller, in *kmsapi.RotateKeyOnDemandInput) (*kmsapi.RotateKeyOnDemandOutput, error) {
 	k, err := s.resolveKeyID(ctx, c, str(in.KeyId))
@@ -124,14 +120,12 @@ func (s *Service) RotateKeyOnDemand(ctx context.Context, c *Caller, in *kmsapi.R
 		return nil, err
 	}
 	if k.OnDemandRotations >= maxOnDemandRotations {
-		return nil, keyhold.Errorf(keyhold.ErrCodeLimitExceeded,
-			"The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: %s", k.ARN)
+		return nil, errRotationLimit(k)
 	}
-	if _, busy := rotations.LoadOrStore(k.ARN, true); busy {
-		return nil, keyhold.Errorf(keyhold.ErrCodeConflict,
-			"An on-demand rotation of %s is already in progress.", k.ARN)
+	if _, busy := s.rotating.LoadOrStore(k.ARN, true); busy {
+		return nil, errRotationInProgress(k)
 	}
-	defer rotations.Delete(k.ARN)
+	defer s.rotating.Delete(k.ARN)
 	if err := s.rotate(ctx, k.ARN, keyhold.RotationOnDemand); err != nil {
 		return nil, err
 	}
@@ -152,8 +146,7 @@ func (s *Service) rotate(ctx context.Context, arn, rotationType string) error {
 			return err
 		}
 		if k.OnDemandRotations >= maxOnDemandRotations {
-			return keyhold.Errorf(keyhold.ErrCodeLimitExceeded,
-				"The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: %s", k.ARN)
+			return errRotationLimit(k)
 		}
 	} else if k.State != keyhold.KeyStateEnabled || !k.RotationEnabled || k.NextRotationDate.After(s.now()) {
 		return nil // changed since it was found due
@@ -254,4 +247,15 @@ func (s *Service) ListKeyRotations(ctx context.Context, c *Caller, in *kmsapi.Li
 	}
 	out.Rotations = append(out.Rotations, entries...)
 	return out, nil
+}
+
+// errRotationLimit is AWS's answer past the 25 on-demand rotations of a key.
+func errRotationLimit(k *keyhold.Key) error {
+	return keyhold.Errorf(keyhold.ErrCodeLimitExceeded,
+		"The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: %s", k.ARN)
+}
+
+// errRotationInProgress answers a second on-demand rotation while one runs.
+func errRotationInProgress(k *keyhold.Key) error {
+	return keyhold.Errorf(keyhold.ErrCodeConflict, "An on-demand rotation of %s is already in progress.", k.ARN)
 }

@@ -75,6 +75,8 @@ type Service struct {
 	onEvent func(context.Context, ServiceEvent)
 
 	domainMu sync.Mutex // serializes domain key creation
+	workerMu sync.Mutex // one round of background work at a time
+	rotating sync.Map   // key ARN → on-demand rotation in progress
 	locks    keyLocks
 	usage    usageRecorder
 	xks      XKSTransport

@@ -3,7 +3,6 @@ package kms
 import (
 	"context"
 	"github.com/keyhold/keyhold"
-	"sync"
 	"time"
 )
 
@@ -37,13 +36,11 @@ func (s *Service) RunWorkers(ctx context.Context) {
 	}
 }
 
-var workerMu sync.Mutex
-
 // RunWorkersOnce runs every background task once (tests call it after
 // moving the clock).
 func (s *Service) RunWorkersOnce(ctx context.Context) {
-	workerMu.Lock()
-	defer workerMu.Unlock()
+	s.workerMu.Lock()
+	defer s.workerMu.Unlock()
 	for _, task := range background {
 		task(s, ctx)
 	}

@@ -124,21 +124,8 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (*keyhold.AccessKey
 // ListAccessKeys returns the access keys of a user, oldest first.
 func (s *Store) ListAccessKeys(ctx context.Context, account, userName string) ([]*keyhold.AccessKey, error) {
 	what := fmt.Sprintf("list access keys of user %q in %q", userName, account)
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+accessKeyColumns+` FROM access_keys
+	return queryAll(ctx, s, what, scanAccessKey, `SELECT `+accessKeyColumns+` FROM access_keys
 		WHERE account = ? AND user_key = ? ORDER BY creation_date, id`, account, foldName(userName))
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	var out []*keyhold.AccessKey
-	for rows.Next() {
-		ak, err := scanAccessKey(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, ak)
-	}
-	return out, mapError(rows.Err(), what)
 }
 
 // UpdateAccessKeyStatus sets an access key's status.

@@ -104,20 +104,7 @@ func (s *Store) GetGrant(ctx context.Context, keyARN, grantID string) (*keyhold.
 }
 
 func (s *Store) listGrants(ctx context.Context, what, query string, args ...any) ([]*keyhold.Grant, error) {
-	rows, err := s.reader.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	out := []*keyhold.Grant{}
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, g)
-	}
-	return out, mapError(rows.Err(), what)
+	return queryAll(ctx, s, what, scanGrant, query, args...)
 }
 
 // ListGrants returns up to limit grants of a key after afterID.

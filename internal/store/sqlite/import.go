@@ -110,23 +110,10 @@ func (s *Store) ListKeyMaterials(ctx context.Context, keyARN string) ([]*keyhold
 	if !exists {
 		return nil, mapError(sql.ErrNoRows, what)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+keyMaterialColumns+`
+	return queryAll(ctx, s, what, scanKeyMaterial, `SELECT `+keyMaterialColumns+`
 		FROM key_materials m JOIN backing_keys b
 		  ON b.key_arn = m.key_arn AND b.material_id = m.material_id
 		WHERE m.key_arn = ? ORDER BY b.creation_date, b.rowid`, keyARN)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	ms := []*keyhold.KeyMaterial{}
-	for rows.Next() {
-		m, err := scanKeyMaterial(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		ms = append(ms, m)
-	}
-	return ms, mapError(rows.Err(), what)
 }
 
 // ListExpiredKeyMaterials returns imported materials whose ValidTo has
@@ -137,25 +124,12 @@ func (s *Store) ListExpiredKeyMaterials(ctx context.Context, now time.Time) ([]*
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+keyMaterialColumns+`
+	return queryAll(ctx, s, what, scanKeyMaterial, `SELECT `+keyMaterialColumns+`
 		FROM key_materials m
 		WHERE m.import_state = ? AND m.expiration_model = ?
 		  AND m.valid_to IS NOT NULL AND m.valid_to <= ?
 		ORDER BY m.valid_to, m.key_arn, m.material_id`,
 		keyhold.ImportStateImported, keyhold.ExpirationModelExpires, t.Int64)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	var ms []*keyhold.KeyMaterial
-	for rows.Next() {
-		m, err := scanKeyMaterial(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		ms = append(ms, m)
-	}
-	return ms, mapError(rows.Err(), what)
 }
 
 // keyUpdate encodes k for updateKey.

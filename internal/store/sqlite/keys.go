@@ -123,25 +123,9 @@ func (s *Store) ListKeys(ctx context.Context, account, region, afterID string, l
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlite: %s: limit %d is not positive", what, limit)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+keyColumns+` FROM keys
+	return queryAll(ctx, s, what, scanKey, `SELECT `+keyColumns+` FROM keys
 		WHERE account = ? AND region = ? AND id > ?
 		ORDER BY id LIMIT ?`, account, region, afterID, limit)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	keys := []*keyhold.Key{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, mapError(err, what)
-	}
-	return keys, nil
 }
 
 // UpdateKey replaces the mutable fields of the key k.ARN. ARN, ID, Account,

@@ -65,21 +65,8 @@ func (s *Store) ListCustomKeyStores(ctx context.Context, account, region, afterI
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlite: %s: limit %d is not positive", what, limit)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+customKeyStoreColumns+` FROM custom_key_stores
+	return queryAll(ctx, s, what, scanCustomKeyStore, `SELECT `+customKeyStoreColumns+` FROM custom_key_stores
 		WHERE account = ? AND region = ? AND id > ? ORDER BY id LIMIT ?`, account, region, afterID, limit)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	out := []*keyhold.CustomKeyStore{}
-	for rows.Next() {
-		c, err := scanCustomKeyStore(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, c)
-	}
-	return out, mapError(rows.Err(), what)
 }
 
 // UpdateCustomKeyStore replaces the mutable fields of cks and applies keys
@@ -288,21 +275,8 @@ func (s *Store) GetXKSKey(ctx context.Context, keyStore, id string) (*keyhold.XK
 // by key store and id.
 func (s *Store) ListXKSKeys(ctx context.Context, keyStore string) ([]*keyhold.XKSKey, error) {
 	what := fmt.Sprintf("list XKS keys of key store %q", keyStore)
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+xksKeyColumns+` FROM xks_keys
+	return queryAll(ctx, s, what, scanXKSKey, `SELECT `+xksKeyColumns+` FROM xks_keys
 		WHERE ? = '' OR key_store = ? ORDER BY key_store, id`, keyStore, keyStore)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	out := []*keyhold.XKSKey{}
-	for rows.Next() {
-		k, err := scanXKSKey(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, k)
-	}
-	return out, mapError(rows.Err(), what)
 }
 
 // UpdateXKSKey replaces the operations and status of an XKS key.

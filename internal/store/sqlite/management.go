@@ -48,24 +48,11 @@ func (s *Store) ListKeysDue(ctx context.Context, now time.Time) ([]*keyhold.Key,
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+keyColumns+` FROM keys
+	return queryAll(ctx, s, what, scanKey, `SELECT `+keyColumns+` FROM keys
 		WHERE (state = ? AND deletion_date IS NOT NULL AND deletion_date <= ?)
 		   OR (state = ? AND rotation_enabled = 1 AND next_rotation_date IS NOT NULL AND next_rotation_date <= ?)
 		ORDER BY arn`,
 		string(keyhold.KeyStatePendingDeletion), t.Int64, string(keyhold.KeyStateEnabled), t.Int64)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	var keys []*keyhold.Key
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		keys = append(keys, k)
-	}
-	return keys, mapError(rows.Err(), what)
 }
 
 // RotateKey stores bk and updates k in one transaction.
@@ -233,20 +220,7 @@ func (s *Store) ListAliases(ctx context.Context, account, region, keyARN, afterN
 	}
 	q += ` ORDER BY name LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.reader.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	out := []*keyhold.Alias{}
-	for rows.Next() {
-		a, err := scanAlias(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, a)
-	}
-	return out, mapError(rows.Err(), what)
+	return queryAll(ctx, s, what, scanAlias, q, args...)
 }
 
 // CountAliases counts the aliases of a key.

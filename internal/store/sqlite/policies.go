@@ -157,20 +157,7 @@ func (s *Store) ListManagedPolicies(ctx context.Context, f keyhold.ManagedPolicy
 	}
 	q.WriteString(` ORDER BY mp.arn LIMIT ?`)
 	args = append(args, f.Limit)
-	rows, err := s.reader.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	var out []*keyhold.ManagedPolicy
-	for rows.Next() {
-		p, err := scanManagedPolicy(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, p)
-	}
-	return out, mapError(rows.Err(), what)
+	return queryAll(ctx, s, what, scanManagedPolicy, q.String(), args...)
 }
 
 // DeleteManagedPolicy removes a managed policy that is not attached.
@@ -228,21 +215,8 @@ func (s *Store) ListAttachedPolicies(ctx context.Context, account, entityType, e
 	if err := entityExists(ctx, s.reader, account, entityType, entityName); err != nil {
 		return nil, mapError(err, what)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+managedPolicyColumns+`
+	return queryAll(ctx, s, what, scanManagedPolicy, `SELECT `+managedPolicyColumns+`
 		FROM policy_attachments a JOIN managed_policies mp ON mp.arn = a.policy_arn
 		WHERE a.account = ? AND a.entity_type = ? AND a.entity_key = ? ORDER BY mp.arn`,
 		account, entityType, foldName(entityName))
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	var out []*keyhold.ManagedPolicy
-	for rows.Next() {
-		p, err := scanManagedPolicy(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, p)
-	}
-	return out, mapError(rows.Err(), what)
 }

@@ -64,22 +64,9 @@ func (s *Store) ListRoles(ctx context.Context, account, pathPrefix, afterName st
 	if limit < 1 {
 		return nil, fmt.Errorf("sqlite: %s: limit %d is below 1", what, limit)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles
+	return queryAll(ctx, s, what, scanRole, `SELECT `+roleColumns+` FROM roles
 		WHERE account = ? AND name_key > ? AND `+prefixMatch("path")+`
 		ORDER BY name_key LIMIT ?`, account, foldName(afterName), pathPrefix, pathPrefix, limit)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	var out []*keyhold.Role
-	for rows.Next() {
-		r, err := scanRole(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, r)
-	}
-	return out, mapError(rows.Err(), what)
 }
 
 // UpdateRoleTags replaces the role's tags if they are still old.

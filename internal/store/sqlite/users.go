@@ -60,22 +60,9 @@ func (s *Store) ListUsers(ctx context.Context, account, pathPrefix, afterName st
 	if limit < 1 {
 		return nil, fmt.Errorf("sqlite: %s: limit %d is below 1", what, limit)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+	return queryAll(ctx, s, what, scanUser, `SELECT `+userColumns+` FROM users
 		WHERE account = ? AND name_key > ? AND `+prefixMatch("path")+`
 		ORDER BY name_key LIMIT ?`, account, foldName(afterName), pathPrefix, pathPrefix, limit)
-	if err != nil {
-		return nil, mapError(err, what)
-	}
-	defer rows.Close()
-	var out []*keyhold.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, mapError(err, what)
-		}
-		out = append(out, u)
-	}
-	return out, mapError(rows.Err(), what)
 }
 
 // UpdateUserTags replaces the user's tags if they are still old.
