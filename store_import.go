@@ -52,4 +52,10 @@ type ImportStore interface {
 	// account and region) whose ExpirationModel is ExpirationModelExpires
 	// and whose ValidTo is at or before now, oldest ValidTo first.
 	ListExpiredKeyMaterials(ctx context.Context, now time.Time) ([]*KeyMaterial, error)
+	// KeyMaterialExpiryStats returns, for metrics, the earliest ValidTo of
+	// the imported materials (of every account and region) whose
+	// ExpirationModel is ExpirationModelExpires (zero if there are none)
+	// and how many of them have a ValidTo at or before by. It aggregates
+	// in the store rather than listing the materials.
+	KeyMaterialExpiryStats(ctx context.Context, by time.Time) (soonest time.Time, expiring int, err error)
 }

@@ -240,10 +240,11 @@ func TestCrashRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Simulate kill -9 mid-write: no Close, a half record at the end.
+	// Simulate kill -9 mid-write: no Close, a half record after the last
+	// one (in the preallocated space, where the writer puts it).
 	path := filepath.Join(dir, fileName(l.fileSeq))
-	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	f.Write([]byte(`{"eventVersion":"1.08","userIdent`))
+	f, _ := os.OpenFile(path, os.O_WRONLY, 0)
+	f.WriteAt([]byte(`{"eventVersion":"1.08","userIdent`), l.fileSize)
 	f.Close()
 	l2 := openLog(t, dir, s)
 	for i := 20; i < 25; i++ {
@@ -260,6 +261,80 @@ func TestCrashRecovery(t *testing.T) {
 	// not closed); the next Open checked their chain and signed them.
 	if r.Uncovered != 0 {
 		t.Fatalf("uncovered = %d, want 0", r.Uncovered)
+	}
+}
+
+// TestCrashTornBatch: a crash while a batch was being written to the
+// preallocated file can leave its later pages on disk without the earlier
+// ones: whole-looking records after a run of zeros. None of that batch was
+// acknowledged; Open drops it and the chain continues from the last
+// record before the zeros.
+func TestCrashTornBatch(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestSigner(t)
+	l := openLog(t, dir, s)
+	for i := 0; i < 10; i++ {
+		if err := l.Record(context.Background(), event(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, fileName(l.fileSeq))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(data)) <= l.fileSize || data[l.fileSize] != 0 {
+		t.Fatalf("file of %d bytes with %d of records: not preallocated", len(data), l.fileSize)
+	}
+	// The torn batch: a copy of record 3 a page after the last record.
+	rec := lastLine(data[:bytes.IndexByte(data, 0)])
+	f, _ := os.OpenFile(path, os.O_WRONLY, 0)
+	f.WriteAt(append(bytes.Clone(rec), '\n'), l.fileSize+4096)
+	f.Close()
+	l2 := openLog(t, dir, s)
+	if err := l2.Record(context.Background(), event(10)); err != nil {
+		t.Fatal(err)
+	}
+	l2.Close()
+	r, _ := Verify(dir, pubPEM(t, s))
+	if !r.OK() || r.Records != 11 || r.Uncovered != 0 {
+		t.Fatalf("after a torn batch: %+v", r)
+	}
+	after, _ := os.ReadFile(path)
+	if bytes.IndexByte(after, 0) >= 0 || !bytes.HasSuffix(after, []byte("\n")) {
+		t.Fatalf("the crashed file still holds zeros or a torn record (%d bytes)", len(after))
+	}
+}
+
+// TestClosedFilesHoldOnlyRecords: preallocated zeros never outlive the
+// file's use: rotation and Close cut them.
+func TestClosedFilesHoldOnlyRecords(t *testing.T) {
+	for _, prealloc := range []int64{1 << 20, -1} { // preallocated, and plain appends
+		dir := t.TempDir()
+		s := newTestSigner(t)
+		l, err := Open(Options{Dir: dir, Signer: s, RotateBytes: 3000, Preallocate: prealloc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 20; i++ {
+			if err := l.Record(context.Background(), event(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.Close()
+		files, _ := listFiles(dir, filePrefix, fileSuffix)
+		if len(files) < 3 {
+			t.Fatalf("%d files, want rotation", len(files))
+		}
+		for _, seq := range files {
+			b, _ := os.ReadFile(filepath.Join(dir, fileName(seq)))
+			if bytes.IndexByte(b, 0) >= 0 || (len(b) > 0 && b[len(b)-1] != '\n') {
+				t.Fatalf("preallocate %d: %s: %d bytes, holds zeros or ends without a newline", prealloc, fileName(seq), len(b))
+			}
+		}
+		if r, _ := Verify(dir, pubPEM(t, s)); !r.OK() || r.Records != 20 {
+			t.Fatalf("preallocate %d: %+v", prealloc, r)
+		}
 	}
 }
 

@@ -1,9 +1,10 @@
 package audit
 
 import (
-	"encoding/json"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -56,7 +57,7 @@ func appendRedacted(b []byte, v reflect.Value, depth int) ([]byte, bool) {
 				b = append(b, ',')
 			}
 			first = false
-			b = strconv.AppendQuote(b, lowerFirst(f.Name))
+			b = appendJSONString(b, lowerFirst(f.Name))
 			b = append(b, ':')
 			var ok bool
 			if b, ok = appendRedacted(b, fv, depth+1); !ok {
@@ -68,13 +69,24 @@ func appendRedacted(b []byte, v reflect.Value, depth int) ([]byte, bool) {
 		if v.Type().Key().Kind() != reflect.String || v.Type().Elem().Kind() != reflect.String {
 			return b, false
 		}
-		// Encryption contexts: keys as the caller wrote them, sorted.
-		m := v.Interface()
-		enc, err := json.Marshal(m)
-		if err != nil {
-			return b, false
+		// Encryption contexts: keys as the caller wrote them, sorted (as
+		// json.Marshal writes a map).
+		kv := make([][2]string, 0, v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			kv = append(kv, [2]string{iter.Key().String(), iter.Value().String()})
 		}
-		return append(b, enc...), true
+		slices.SortFunc(kv, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+		b = append(b, '{')
+		for i, e := range kv {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, e[0])
+			b = append(b, ':')
+			b = appendJSONString(b, e[1])
+		}
+		return append(b, '}'), true
 	case reflect.Slice:
 		b = append(b, '[')
 		for i := 0; i < v.Len(); i++ {
@@ -92,8 +104,7 @@ func appendRedacted(b []byte, v reflect.Value, depth int) ([]byte, bool) {
 		if !utf8.ValidString(s) {
 			return b, false
 		}
-		enc, _ := json.Marshal(s)
-		return append(b, enc...), true
+		return appendJSONString(b, s), true
 	case reflect.Bool:
 		return strconv.AppendBool(b, v.Bool()), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -62,6 +63,17 @@ type Options struct {
 	// Linger is how long the writer may wait for more events when fewer
 	// arrived than in its previous batch (default 500µs; negative: never).
 	Linger time.Duration
+	// Preallocate, if positive, extends the current file with zeros this
+	// many bytes at a time, and the writer overwrites them: an fdatasync
+	// then has no file size to commit, which keeps the file system's
+	// journal out of every fsync (several times cheaper on ext4 under
+	// load). The file is cut to its records when it is rotated or closed
+	// and when keyhold starts again after a crash. Default 4 MiB on Linux;
+	// negative: off (plain appends and fsync).
+	Preallocate int64
+	// OnSync, if set, is told of every successful write+fsync: how long it
+	// took and how many events it made durable (for metrics).
+	OnSync func(d time.Duration, events int)
 }
 
 // Log is an open audit log. Record is safe for concurrent use.
@@ -80,7 +92,8 @@ type Log struct {
 	// Writer state, owned by the writer goroutine.
 	f          *os.File
 	fileSeq    uint64
-	fileSize   int64
+	fileSize   int64 // bytes of records in the current file
+	allocated  int64 // the current file's size on disk (records and zeros)
 	fileOpened time.Time
 	seq        uint64
 	prevHash   string
@@ -91,10 +104,16 @@ type Log struct {
 	lastBatch  int
 }
 
+// request is one event on its way to the file: its JSON without the chain
+// member (encoded by the caller, off the writer's path), and where the
+// writer answers. A request with a nil line is a wake-up from Record while
+// the log is unhealthy. Requests are pooled.
 type request struct {
-	ev   *Event
+	line []byte
 	done chan error
 }
+
+var requestPool = sync.Pool{New: func() any { return &request{line: make([]byte, 0, 2048), done: make(chan error, 1)} }}
 
 // Open opens (or creates) the audit log in opts.Dir and starts its writer.
 // It checks the existing chain's tail, drops a partial last line left by a
@@ -123,6 +142,9 @@ func Open(opts Options) (*Log, error) {
 	}
 	if opts.Linger == 0 {
 		opts.Linger = 500 * time.Microsecond
+	}
+	if opts.Preallocate == 0 {
+		opts.Preallocate = defaultPreallocate
 	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: creating %s: %w", opts.Dir, err)
@@ -209,6 +231,22 @@ func (l *Log) recover() error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
+	}
+	// A preallocated file ends in zeros; a crash during a write to it can
+	// leave a torn batch: records after a run of zeros. Nothing from the
+	// first zero on was acknowledged (a batch is answered only once all of
+	// it is durable), so it goes.
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		if j := bytes.LastIndexByte(data[:i], '\n'); j+1 != len(data) {
+			if bytes.IndexFunc(data[i:], func(r rune) bool { return r != 0 }) >= 0 {
+				l.opts.Logger.Warn("audit: dropping the torn, unacknowledged end of a batch a crash interrupted",
+					"file", path, "bytes", len(bytes.TrimRight(data[j+1:], "\x00")))
+			}
+			if err := os.Truncate(path, int64(j+1)); err != nil {
+				return fmt.Errorf("audit: %w", err)
+			}
+			data = data[:j+1]
+		}
 	}
 	// Drop a partial last line: written but never fsynced and acknowledged.
 	if i := bytes.LastIndexByte(data, '\n'); i+1 != len(data) {
@@ -301,7 +339,7 @@ func hashHex(b []byte) string {
 
 func (l *Log) openFile(seq uint64) error {
 	path := filepath.Join(l.opts.Dir, fileName(seq))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -314,7 +352,7 @@ func (l *Log) openFile(seq uint64) error {
 		f.Close()
 		return fmt.Errorf("audit: %w", err)
 	}
-	l.f, l.fileSeq, l.fileSize, l.fileOpened, l.digested = f, seq, fi.Size(), l.opts.Now(), 0
+	l.f, l.fileSeq, l.fileSize, l.allocated, l.fileOpened, l.digested = f, seq, fi.Size(), fi.Size(), l.opts.Now(), 0
 	if l.lastDigest.IsZero() {
 		l.lastDigest = l.opts.Now()
 	}
@@ -322,7 +360,8 @@ func (l *Log) openFile(seq uint64) error {
 }
 
 // Record appends ev to the log and returns once it is durable. The Log sets
-// EventVersion, EventID (if empty) and Chain.
+// EventVersion and EventID (if empty); the chain is added as the record
+// takes its place in the log (ev.Chain is not set).
 func (l *Log) Record(ctx context.Context, ev *Event) error {
 	if !l.healthy.Load() {
 		// Ask the writer to try again (it may have recovered), but do not
@@ -333,7 +372,16 @@ func (l *Log) Record(ctx context.Context, ev *Event) error {
 		}
 		return ErrUnavailable
 	}
-	r := &request{ev: ev, done: make(chan error, 1)}
+	ev.EventVersion = EventVersion
+	if ev.EventID == "" {
+		ev.EventID = newEventID()
+	}
+	r := requestPool.Get().(*request)
+	var err error
+	if r.line, err = appendEventBody(r.line[:0], ev); err != nil {
+		requestPool.Put(r)
+		return fmt.Errorf("audit: encoding event: %w", err)
+	}
 	l.queued.Add(1)
 	select {
 	case l.reqs <- r:
@@ -346,11 +394,34 @@ func (l *Log) Record(ctx context.Context, ev *Event) error {
 	}
 	select {
 	case err := <-r.done:
+		if cap(r.line) <= 64<<10 {
+			requestPool.Put(r)
+		}
 		return err
 	case <-ctx.Done():
-		// The record may still be written; the caller gives up waiting.
+		// The record may still be written; the caller gives up waiting
+		// (and r stays with the writer, out of the pool).
 		return ctx.Err()
 	}
+}
+
+// newEventID returns a random UUID (version 4), as CloudTrail's eventID.
+func newEventID() string {
+	var u [16]byte
+	rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return string(b[:])
 }
 
 // Healthy reports whether the last write succeeded.
@@ -442,23 +513,19 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 	buf.Reset()
 	seq, prev := l.seq, l.prevHash
 	n := 0
+	var sum [sha256.Size]byte
 	for _, r := range batch {
-		if r.ev == nil { // a wake-up from Record while unhealthy
+		if r.line == nil { // a wake-up from Record while unhealthy
 			continue
 		}
 		n++
 		seq++
-		r.ev.EventVersion = EventVersion
-		r.ev.Chain = &Chain{Sequence: seq, PreviousHash: prev}
-		line, err := json.Marshal(r.ev)
-		if err != nil {
-			r.done <- fmt.Errorf("audit: encoding event: %w", err)
-			r.ev = nil
-			seq--
-			continue
-		}
-		prev = hashHex(line)
+		start := buf.Len()
+		buf.Write(r.line)
+		line := appendChain(buf.AvailableBuffer(), seq, prev)
 		buf.Write(line)
+		sum = sha256.Sum256(buf.Bytes()[start:])
+		prev = hex.EncodeToString(sum[:])
 		buf.WriteByte('\n')
 	}
 	l.queued.Add(-int64(n))
@@ -473,11 +540,15 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 		return
 	}
 	start := time.Now()
-	_, err := l.f.Write(buf.Bytes())
+	err := l.grow(int64(buf.Len()))
 	if err == nil {
-		err = l.f.Sync()
+		_, err = l.f.WriteAt(buf.Bytes(), l.fileSize)
 	}
-	l.lastFsync.Store(int64(time.Since(start)))
+	if err == nil {
+		err = l.sync()
+	}
+	took := time.Since(start)
+	l.lastFsync.Store(int64(took))
 	if err != nil {
 		// The file may now hold a partial batch: start a new file, so the
 		// damaged one ends where the last good digest can say.
@@ -491,14 +562,20 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 		l.fail(batch, err)
 		return
 	}
+	if l.opts.Preallocate <= 0 {
+		l.allocated = l.fileSize + int64(buf.Len())
+	}
 	if !l.healthy.Load() {
 		l.opts.Logger.Info("audit: the audit log is writable again")
 	}
 	l.healthy.Store(true)
+	if l.opts.OnSync != nil {
+		l.opts.OnSync(took, n)
+	}
 	l.seq, l.prevHash = seq, prev
 	l.fileSize += int64(buf.Len())
 	for _, r := range batch {
-		if r.ev != nil {
+		if r.line != nil {
 			r.done <- nil
 		}
 	}
@@ -511,7 +588,7 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 func (l *Log) fail(batch []*request, err error) {
 	l.healthy.Store(false)
 	for _, r := range batch {
-		if r.ev != nil {
+		if r.line != nil {
 			r.done <- fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 	}
@@ -532,6 +609,11 @@ func (l *Log) maintain(final bool) {
 			return
 		}
 	}
+	if rotate || final {
+		if err := l.cut(); err != nil {
+			l.opts.Logger.Error("audit: cutting the preallocated end of the audit file failed", "error", err.Error())
+		}
+	}
 	if rotate && !final {
 		l.f.Close()
 		l.f = nil
@@ -539,6 +621,56 @@ func (l *Log) maintain(final bool) {
 			l.opts.Logger.Error("audit: rotating the audit file failed", "error", err.Error())
 		}
 	}
+}
+
+// zeros is what a preallocated file is extended with.
+var zeros = make([]byte, 64<<10)
+
+// grow makes room for n more bytes of records: with preallocation, by
+// extending the file with zeros (the next sync commits the new size once
+// for many batches).
+func (l *Log) grow(n int64) error {
+	if l.opts.Preallocate <= 0 || l.fileSize+n <= l.allocated {
+		return nil
+	}
+	target := l.allocated + l.opts.Preallocate
+	if target < l.fileSize+n {
+		target = l.fileSize + n
+	}
+	for off := l.allocated; off < target; {
+		chunk := zeros
+		if target-off < int64(len(chunk)) {
+			chunk = chunk[:target-off]
+		}
+		if _, err := l.f.WriteAt(chunk, off); err != nil {
+			return err
+		}
+		off += int64(len(chunk))
+	}
+	l.allocated = target
+	return l.f.Sync() // the new size, once
+}
+
+// sync makes the records written durable: fdatasync where the file is
+// preallocated (no size to commit), fsync otherwise.
+func (l *Log) sync() error {
+	if l.opts.Preallocate > 0 {
+		return datasync(l.f)
+	}
+	return l.f.Sync()
+}
+
+// cut removes the preallocated zeros after the records, so a closed file
+// holds exactly its records.
+func (l *Log) cut() error {
+	if l.allocated == l.fileSize {
+		return nil
+	}
+	if err := l.f.Truncate(l.fileSize); err != nil {
+		return err
+	}
+	l.allocated = l.fileSize
+	return l.f.Sync()
 }
 
 func syncDir(dir string) error {

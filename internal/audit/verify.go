@@ -67,6 +67,9 @@ func Verify(dir string, publicKeyPEM []byte) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A file keyhold was writing when it stopped without closing it
+		// ends in preallocated zeros: not records.
+		data = bytes.TrimRight(data, "\x00")
 		fr := &fileRecords{name: name, data: data}
 		recs[name] = fr
 		off := int64(0)

@@ -257,6 +257,18 @@ func claimedIdentity(r *http.Request) (string, *audit.UserIdentity) {
 
 // keyResources lists the KMS key ARNs a call touched, from the request's
 // and response's key members.
+// keyMembers are the members of a recorded request or response that name
+// a key.
+type keyMembers struct {
+	KeyID            string `json:"keyId"`
+	SourceKeyID      string `json:"sourceKeyId"`
+	DestinationKeyID string `json:"destinationKeyId"`
+	TargetKeyID      string `json:"targetKeyId"`
+	KeyMetadata      struct {
+		ARN string `json:"arn"`
+	} `json:"keyMetadata"`
+}
+
 func keyResources(req, resp json.RawMessage, out any, account, region string) []audit.Resource {
 	seen := map[string]bool{}
 	var res []audit.Resource
@@ -276,15 +288,17 @@ func keyResources(req, resp json.RawMessage, out any, account, region string) []
 		res = append(res, audit.KeyResource(acct, s))
 	}
 	for _, raw := range []json.RawMessage{req, resp} {
-		var m map[string]any
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		var m keyMembers
 		if json.Unmarshal(raw, &m) != nil {
 			continue
 		}
-		for _, k := range []string{"keyId", "sourceKeyId", "destinationKeyId", "targetKeyId"} {
-			add(m[k])
-		}
-		if km, ok := m["keyMetadata"].(map[string]any); ok {
-			add(km["arn"])
+		for _, s := range []string{m.KeyID, m.SourceKeyID, m.DestinationKeyID, m.TargetKeyID, m.KeyMetadata.ARN} {
+			if s != "" {
+				add(s)
+			}
 		}
 	}
 	// Responses that are not recorded (cryptographic and read-only

@@ -11,6 +11,7 @@ import (
 	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/kms"
 	"github.com/keyhold/keyhold/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // openAudit opens the audit log in <data>/audit with the crypto boundary's
@@ -23,6 +24,21 @@ func (s *server) openAudit() error {
 	opts := audit.Options{Dir: filepath.Join(s.cfg.Data, auditDir), Signer: s.boundary, Logger: s.log}
 	if stdout != nil {
 		opts.Stdout = stdout
+	}
+	syncSeconds := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "keyhold_audit_sync_seconds",
+		Help:    "Duration of each write and fsync of a batch of audit events.",
+		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1},
+	})
+	eventsWritten := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "keyhold_audit_events_written_total",
+		Help: "Audit events made durable (divide by keyhold_audit_sync_seconds_count for events per fsync).",
+	})
+	s.metrics.Collector(syncSeconds)
+	s.metrics.Collector(eventsWritten)
+	opts.OnSync = func(d time.Duration, n int) {
+		syncSeconds.Observe(d.Seconds())
+		eventsWritten.Add(float64(n))
 	}
 	l, err := audit.Open(opts)
 	if err != nil {
@@ -46,6 +62,7 @@ func (s *server) openAudit() error {
 		}
 		return out, next, err
 	}})
+	m.Collector(&metrics.KeyMaterialExpiryCollector{Expiry: s.svc.KeyMaterialExpiry})
 	return nil
 }
 

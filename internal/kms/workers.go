@@ -51,3 +51,17 @@ func (s *Service) RunWorkersOnce(ctx context.Context) {
 func (s *Service) KeyStats(ctx context.Context) ([]keyhold.KeyStat, time.Time, error) {
 	return s.store.KeyStats(ctx)
 }
+
+// KeyMaterialExpiry returns, for metrics, the time left on the service's
+// clock until the soonest expiry of imported key material (negative while
+// expired material awaits the expiry worker; ok is false when no imported
+// material expires) and how many materials expire within the window
+// (including any already expired).
+func (s *Service) KeyMaterialExpiry(ctx context.Context, window time.Duration) (left time.Duration, ok bool, expiring int, err error) {
+	now := s.now()
+	soonest, n, err := s.store.KeyMaterialExpiryStats(ctx, now.Add(window))
+	if err != nil || soonest.IsZero() {
+		return 0, false, n, err
+	}
+	return soonest.Sub(now), true, n, nil
+}

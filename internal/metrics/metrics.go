@@ -118,3 +118,43 @@ func (c *KeysCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(nextDesc, prometheus.GaugeValue, float64(next.Unix()))
 	}
 }
+
+// ExpiryWindow is the window of keyhold_imported_key_materials_expiring_7d.
+const ExpiryWindow = 7 * 24 * time.Hour
+
+// KeyMaterialExpiryCollector reports keyhold_imported_key_material_expiry_seconds
+// and keyhold_imported_key_materials_expiring_7d from a function that reads
+// the store at scrape time. Neither has labels: the soonest expiry over all
+// accounts and regions is what an operator alerts on.
+type KeyMaterialExpiryCollector struct {
+	// Expiry returns the time left until the soonest expiry of imported
+	// key material (ok false when none expires) and how many materials
+	// expire within window.
+	Expiry func(ctx context.Context, window time.Duration) (left time.Duration, ok bool, expiring int, err error)
+}
+
+var (
+	expiryDesc = prometheus.NewDesc("keyhold_imported_key_material_expiry_seconds",
+		"Seconds until the soonest expiry of imported key material (ExpirationModel KEY_MATERIAL_EXPIRES), over all accounts and regions; negative while expired material awaits deletion; absent when no imported material expires.", nil, nil)
+	expiringDesc = prometheus.NewDesc("keyhold_imported_key_materials_expiring_7d",
+		"Imported key materials that expire within 7 days (or have expired and await deletion), over all accounts and regions.", nil, nil)
+)
+
+func (c *KeyMaterialExpiryCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- expiryDesc
+	ch <- expiringDesc
+}
+
+func (c *KeyMaterialExpiryCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	left, ok, n, err := c.Expiry(ctx, ExpiryWindow)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(expiryDesc, err)
+		return
+	}
+	if ok {
+		ch <- prometheus.MustNewConstMetric(expiryDesc, prometheus.GaugeValue, left.Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(expiringDesc, prometheus.GaugeValue, float64(n))
+}

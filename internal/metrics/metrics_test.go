@@ -57,3 +57,40 @@ func TestInstrumentStore(t *testing.T) {
 		t.Fatalf("store histogram not fed:\n%s", w.Body.String())
 	}
 }
+
+// TestKeyMaterialExpiryCollector: the soonest expiry is reported in seconds
+// with the 7-day count, and is absent (the count 0) when nothing expires.
+func TestKeyMaterialExpiryCollector(t *testing.T) {
+	scrape := func(c *KeyMaterialExpiryCollector) string {
+		m := New()
+		m.Collector(c)
+		w := httptest.NewRecorder()
+		m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		return w.Body.String()
+	}
+	var gotWindow time.Duration
+	body := scrape(&KeyMaterialExpiryCollector{Expiry: func(_ context.Context, window time.Duration) (time.Duration, bool, int, error) {
+		gotWindow = window
+		return 90 * time.Minute, true, 2, nil
+	}})
+	if gotWindow != 7*24*time.Hour {
+		t.Errorf("window %v, want 7 days", gotWindow)
+	}
+	for _, want := range []string{
+		"\nkeyhold_imported_key_material_expiry_seconds 5400\n",
+		"\nkeyhold_imported_key_materials_expiring_7d 2\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	body = scrape(&KeyMaterialExpiryCollector{Expiry: func(context.Context, time.Duration) (time.Duration, bool, int, error) {
+		return 0, false, 0, nil
+	}})
+	if strings.Contains(body, "keyhold_imported_key_material_expiry_seconds") {
+		t.Errorf("expiry gauge reported though nothing expires:\n%s", body)
+	}
+	if !strings.Contains(body, "\nkeyhold_imported_key_materials_expiring_7d 0\n") {
+		t.Errorf("/metrics lacks the 7-day count 0:\n%s", body)
+	}
+}

@@ -132,6 +132,31 @@ func (s *Store) ListExpiredKeyMaterials(ctx context.Context, now time.Time) ([]*
 		keyhold.ImportStateImported, keyhold.ExpirationModelExpires, t.Int64)
 }
 
+// KeyMaterialExpiryStats finds the soonest expiry of imported material and
+// counts those expiring at or before by, on the key_materials_expiry index.
+func (s *Store) KeyMaterialExpiryStats(ctx context.Context, by time.Time) (time.Time, int, error) {
+	const what = "key material expiry stats"
+	t, err := encodeTime(by)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	var (
+		soonest sql.NullInt64
+		n       int
+	)
+	// The conditions are literals, as in the partial index's WHERE, so
+	// that the planner can use it.
+	err = s.reader.QueryRowContext(ctx, `SELECT MIN(valid_to), COUNT(CASE WHEN valid_to <= ? THEN 1 END)
+		FROM key_materials
+		WHERE import_state = '`+keyhold.ImportStateImported+`'
+		  AND expiration_model = '`+keyhold.ExpirationModelExpires+`'
+		  AND valid_to IS NOT NULL`, t).Scan(&soonest, &n)
+	if err != nil {
+		return time.Time{}, 0, mapError(err, what)
+	}
+	return decodeTime(soonest), n, nil
+}
+
 // keyUpdate encodes k for updateKey.
 func keyUpdate(ctx context.Context, tx *sql.Tx, k *keyhold.Key) error {
 	deleted, err := encodeTime(k.DeletionDate)

@@ -24,6 +24,7 @@ var importTests = []struct {
 	{"ForgetKeyMaterial", testForgetKeyMaterial},
 	{"RotateToKeyMaterial", testRotateToKeyMaterial},
 	{"ListExpiredKeyMaterials", testListExpiredKeyMaterials},
+	{"KeyMaterialExpiryStats", testKeyMaterialExpiryStats},
 	{"DeleteKeyWithImports", testDeleteKeyWithImports},
 }
 
@@ -380,6 +381,47 @@ func testListExpiredKeyMaterials(t *testing.T, f Factory) {
 			t.Errorf("ListExpiredKeyMaterials(%v) (-want +got):\n%s", tc.now, d)
 		}
 	}
+}
+
+func testKeyMaterialExpiryStats(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := newStore(t, f)
+	check := func(what string, by, wantSoonest time.Time, wantN int) {
+		t.Helper()
+		soonest, n, err := s.KeyMaterialExpiryStats(ctx, by)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if d := diff(wantSoonest, soonest); d != "" || n != wantN {
+			t.Errorf("%s: KeyMaterialExpiryStats(%v) = %v, %d; want %v, %d", what, by, soonest, n, wantSoonest, wantN)
+		}
+	}
+	check("empty store", at(1000), time.Time{}, 0)
+
+	k1, k2, k3 := externalKey(t, s, 1), externalKey(t, s, 2), externalKey(t, s, 3)
+	k1.State, k1.CurrentMaterialID = keyhold.KeyStateEnabled, materialID(1)
+	k2.State, k2.CurrentMaterialID = keyhold.KeyStateEnabled, materialID(2)
+	k3.State, k3.CurrentMaterialID = keyhold.KeyStateEnabled, materialID(4)
+	importMaterial(t, s, k2, "t3", newBackingKey(k2.ARN, 3, domainKeyID), newKeyMaterial(k2.ARN, 3, time.Time{})) // does not expire
+	check("material that does not expire", at(1000), time.Time{}, 0)
+
+	importMaterial(t, s, k1, "t1", newBackingKey(k1.ARN, 1, domainKeyID), newKeyMaterial(k1.ARN, 1, at(30)))
+	importMaterial(t, s, k2, "t2", newBackingKey(k2.ARN, 2, domainKeyID), newKeyMaterial(k2.ARN, 2, at(20)))
+	importMaterial(t, s, k3, "t4", newBackingKey(k3.ARN, 4, domainKeyID), newKeyMaterial(k3.ARN, 4, at(10)))
+	// Erased material (deleted or expired) no longer expires.
+	k3.State = keyhold.KeyStatePendingImport
+	if err := s.EraseKeyMaterial(ctx, k3, materialID(4)); err != nil {
+		t.Fatal(err)
+	}
+	check("before any expiry", at(19), at(20), 0)
+	check("at the first expiry", at(20), at(20), 1)
+	check("after both", at(1000), at(20), 2)
+	check("zero by", time.Time{}, at(20), 0)
+
+	if err := s.DeleteKey(ctx, k2.ARN); err != nil {
+		t.Fatal(err)
+	}
+	check("after DeleteKey", at(1000), at(30), 1)
 }
 
 func testDeleteKeyWithImports(t *testing.T, f Factory) {
