@@ -195,6 +195,23 @@ func (c *Client) send(ctx context.Context, p *prepared) (code, message string) {
 		req.Header[k] = v
 	}
 	req.Host = sig.host
+	return c.roundTrip(req)
+}
+
+// sendSigned sends one request of op with body, signed for it alone (the
+// key-list mode, where no two requests have the same body), and returns
+// what send returns.
+func (c *Client) sendSigned(ctx context.Context, op string, body []byte) (code, message string) {
+	req, err := c.request(ctx, targetPrefix+op, body, c.now())
+	if err != nil {
+		return CodeSign, err.Error()
+	}
+	return c.roundTrip(req)
+}
+
+// roundTrip sends req and reads its response: "" for 200, else the error
+// code and message.
+func (c *Client) roundTrip(req *http.Request) (code, message string) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return transportCode(err), err.Error()

@@ -23,6 +23,11 @@ type Workload struct {
 	SigningKeySpec string
 	// SigningAlgorithm overrides the algorithm chosen from the key spec.
 	SigningAlgorithm string
+	// Keys, if not empty, spreads the requests over these keys (ids, ARNs
+	// or aliases): each request takes the next key of the list, from a
+	// random start (keylist.go). Only Encrypt, GenerateDataKey and
+	// DescribeKey; exclusive with Key.
+	Keys []string
 }
 
 // MaxSize is the largest plaintext or message KMS accepts.
@@ -34,6 +39,7 @@ const MaxSize = 4096
 type Target struct {
 	c    *Client
 	reqs [numOps]*prepared
+	list *keyList // with Workload.Keys: a body per request instead
 	// CreatedKeys lists the keys Prepare created, for the run's header.
 	CreatedKeys []string
 }
@@ -41,6 +47,12 @@ type Target struct {
 // Do sends one request of op and returns "" on success, or the error code
 // and message.
 func (t *Target) Do(ctx context.Context, op Op) (code, message string) {
+	if t.list != nil {
+		if !isKeyListOp(op) {
+			return CodeSign, op.String() + " cannot take its key from a key list"
+		}
+		return t.list.do(ctx, t.c, op)
+	}
 	p := t.reqs[op]
 	if p == nil {
 		return CodeSign, op.String() + " is not in the prepared mix"
@@ -64,6 +76,16 @@ func (w Workload) Validate() error {
 	}
 	if needsSize && (w.Size < 1 || w.Size > MaxSize) {
 		errs = append(errs, fmt.Errorf("size: %d is not from 1 to %d bytes", w.Size, MaxSize))
+	}
+	if len(w.Keys) > 0 {
+		if w.Key != "" {
+			errs = append(errs, errors.New("keys: a key list and a single key exclude each other"))
+		}
+		for _, e := range w.Mix {
+			if !isKeyListOp(e.Op) {
+				errs = append(errs, fmt.Errorf("keys: %s cannot take its key from a key list (it needs a ciphertext, signature or key kind per key); a key list works with Encrypt, GenerateDataKey and DescribeKey", e.Op))
+			}
+		}
 	}
 	if w.Key != "" && len(classes) > 1 {
 		errs = append(errs, fmt.Errorf("key: mix %s needs keys of different kinds (symmetric, signing, HMAC); omit --key and the bench creates one of each", w.Mix))
@@ -89,6 +111,9 @@ func Prepare(ctx context.Context, c *Client, w Workload) (*Target, error) {
 	size := max(w.Size, 1)
 	payload := make([]byte, size)
 	_, _ = rand.Read(payload)
+	if len(w.Keys) > 0 {
+		return prepareKeyList(ctx, c, w, payload) // keylist.go
+	}
 
 	keys := map[keyClass]string{}
 	need := func(k keyClass) bool {

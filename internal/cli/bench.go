@@ -19,6 +19,7 @@ import (
 
 const benchUsage = `Usage: keyhold bench [flags]
        keyhold bench --empty-server ADDR
+       keyhold bench seed --data DIR --count N [flags]
 
 Sends SigV4-signed AWS KMS requests to --endpoint (keyhold or any
 KMS-compatible service) and reports requests/s, latency percentiles and
@@ -43,6 +44,16 @@ XKS mode (--xks-path, --xks-key): drives an external key store proxy
 Encrypt (with the integrity value) and Decrypt, signed for service
 kms-xks-proxy with the key store's credential.
 
+--keys FILE (one key id or ARN a line, e.g. from keyhold bench seed
+--keys-out) spreads Encrypt, GenerateDataKey and DescribeKey over many keys:
+each request takes the next key of the list (from a random start), so no
+key repeats before the list is used up, and a run over a large list meets
+keys the server has not used since it started. Each request is then signed
+on its own.
+
+keyhold bench seed fills the data directory of a stopped keyhold serve with
+many keys (keyhold bench seed -h).
+
 --empty-server ADDR runs, until interrupted, an HTTP server that reads each
 body and returns a fixed small JSON document: the ceiling to compare
 keyhold with (same net/http stack, no KMS work).
@@ -52,7 +63,7 @@ Flags:
 
 type benchFlags struct {
 	endpoint, region, profile string
-	op, key                   string
+	op, key, keys             string
 	size                      int
 	signingKeySpec, signAlg   string
 	concurrency               int
@@ -64,6 +75,9 @@ type benchFlags struct {
 }
 
 func runBench(ctx context.Context, args []string, env *Env) error {
+	if len(args) > 0 && args[0] == "seed" {
+		return runSeed(ctx, args[1:], env) // seed.go
+	}
 	getenv := env.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -76,6 +90,7 @@ func runBench(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&f.profile, "profile", "", "profile of the shared credentials file (default: the access key variables, else $AWS_PROFILE or default)")
 	fs.StringVar(&f.op, "op", "Encrypt", "operation, or weighted mix like Encrypt=3,Decrypt=1, of: "+strings.Join(bench.OpNames(), ", "))
 	fs.StringVar(&f.key, "key", "", "key id, ARN or alias for every request (default: create the keys the operations need)")
+	fs.StringVar(&f.keys, "keys", "", "spread the requests over the keys in `FILE` (one key id or ARN a line; Encrypt, GenerateDataKey, DescribeKey)")
 	fs.IntVar(&f.size, "size", 1024, "plaintext (Encrypt, Decrypt, ReEncrypt) or message (Sign, Verify, GenerateMac) size in bytes, 1 to 4096")
 	fs.StringVar(&f.signingKeySpec, "signing-key-spec", "RSA_2048", "key spec of the key created for Sign and Verify (e.g. RSA_2048, ECC_NIST_P256)")
 	fs.StringVar(&f.signAlg, "signing-algorithm", "", "signing algorithm (default: RSASSA_PSS_SHA_256 for RSA keys, ECDSA with the curve's hash for ECC keys)")
@@ -132,6 +147,17 @@ func runLoad(ctx context.Context, f benchFlags, getenv func(string) string, env 
 	work := bench.Workload{Mix: mix, Key: f.key, Size: f.size, SigningKeySpec: f.signingKeySpec, SigningAlgorithm: f.signAlg}
 	cfg := bench.Config{Mix: mix, Concurrency: f.concurrency, Rate: f.rate, Warmup: f.warmup, Duration: f.duration, Drain: f.timeout}
 	var errs []error
+	if f.keys != "" {
+		if f.xksPath != "" || f.xksKey != "" {
+			return errors.New("keys: a key list is for KMS endpoints, not XKS mode")
+		}
+		keys, err := readKeyList(f.keys)
+		if err != nil {
+			return err
+		}
+		work.Keys = keys
+		fmt.Fprintf(env.Stderr, "keyhold bench: %d keys from %s\n", len(keys), f.keys)
+	}
 	if err := work.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -389,4 +415,18 @@ func runEmptyServer(ctx context.Context, addr string, env *Env) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// readKeyList reads the file of --keys.
+func readKeyList(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	defer f.Close()
+	keys, err := bench.ReadKeyList(f)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s: %w", path, err)
+	}
+	return keys, nil
 }

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/store/sqlite"
 )
 
 // Config is keyhold's configuration. Precedence, highest first: command-line
@@ -48,6 +49,9 @@ type Config struct {
 
 	// source is the configuration file read, "" for none (for reloads).
 	source string
+	// wrapStore, if set, wraps the store the KMS service uses (keyhold
+	// bench seed batches CreateKey through it); never set by serve or dev.
+	wrapStore func(*sqlite.Store) keyhold.Store
 }
 
 const (

@@ -207,8 +207,12 @@ func openServer(ctx context.Context, cfg *Config, log *slog.Logger, dev bool) (*
 	// which opens after the service.
 	var srvRef *server
 	m := metrics.New()
+	var kst keyhold.Store = st
+	if cfg.wrapStore != nil {
+		kst = cfg.wrapStore(st) // keyhold bench seed (seed.go)
+	}
 	svc := kms.New(kms.Config{OnServiceEvent: func(ctx context.Context, ev kms.ServiceEvent) { srvRef.serviceEvent(ctx, ev) },
-		Store: m.InstrumentStore(st), Boundary: m.InstrumentBoundary(b), Logger: log, XKS: newXKSClient(cfg, log)})
+		Store: m.InstrumentStore(kst), Boundary: m.InstrumentBoundary(b), Logger: log, XKS: newXKSClient(cfg, log)})
 	if err := svc.LoadDomainKeys(ctx); err != nil {
 		st.Close()
 		b.Close()

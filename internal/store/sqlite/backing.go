@@ -11,7 +11,7 @@ import (
 // insertBackingKey inserts bk inside tx. It checks the key and the domain
 // key first so the error says which one is missing; the foreign keys would
 // refuse the row anyway.
-func insertBackingKey(ctx context.Context, tx *sql.Tx, bk *keyhold.BackingKey) error {
+func insertBackingKey(ctx context.Context, tx txExecer, bk *keyhold.BackingKey) error {
 	created, err := encodeTime(bk.CreationDate)
 	if err != nil {
 		return fmt.Errorf("creation date: %w", err)

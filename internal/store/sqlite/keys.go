@@ -81,7 +81,7 @@ func newKeyInsert(k *keyhold.Key, tags []keyhold.Tag, bk *keyhold.BackingKey) (*
 	return ins, nil
 }
 
-func (ins *keyInsert) exec(ctx context.Context, tx *sql.Tx) error {
+func (ins *keyInsert) exec(ctx context.Context, tx txExecer) error {
 	k, rot := ins.k, ins.rot
 	if _, err := tx.ExecContext(ctx, `INSERT INTO keys (`+keyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
