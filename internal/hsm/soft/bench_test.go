@@ -1,6 +1,10 @@
 package soft
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"testing"
 )
 
@@ -78,4 +82,48 @@ func BenchmarkSign(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSignParallel is the crypto boundary's Sign on every core; issue
+// 9 target 4 compares keyhold's Sign throughput with
+// BenchmarkStdlibRSAPSSSignParallel (crypto/rsa alone, the machine's limit).
+func BenchmarkSignParallel(b *testing.B) {
+	for _, tc := range []struct{ spec, alg string }{
+		{"ECC_NIST_P256", "ECDSA_SHA_256"}, {"RSA_2048", "RSASSA_PSS_SHA_256"},
+	} {
+		b.Run(tc.spec, func(b *testing.B) {
+			bd, _, _ := setup(b)
+			bk, err := bd.GenerateKeyMaterial(ctx, testRegion, testARN("bench"), tc.spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.RunParallel(func(pb *testing.PB) {
+				msg := make([]byte, 256)
+				for pb.Next() {
+					if _, err := bd.Sign(ctx, bk, tc.alg, "RAW", msg); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkStdlibRSAPSSSignParallel: crypto/rsa's PSS signature of a
+// SHA-256 digest with a 2048-bit key, on every core (run with -cpu 2).
+func BenchmarkStdlibRSAPSSSignParallel(b *testing.B) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		digest := sha256.Sum256(make([]byte, 256))
+		for pb.Next() {
+			if _, err := rsa.SignPSS(rand.Reader, key, crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -48,12 +48,22 @@ func (s *Store) ListKeysDue(ctx context.Context, now time.Time) ([]*keyhold.Key,
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
-	return queryAll(ctx, s, what, scanKey, `SELECT `+keyColumns+` FROM keys
-		WHERE (state = ? AND deletion_date IS NOT NULL AND deletion_date <= ?)
-		   OR (state = ? AND rotation_enabled = 1 AND next_rotation_date IS NOT NULL AND next_rotation_date <= ?)
-		ORDER BY arn`,
+	return queryAll(ctx, s, what, scanKey, `SELECT `+keyColumns+` FROM keys`+keysDueWhere,
 		string(keyhold.KeyStatePendingDeletion), t.Int64, string(keyhold.KeyStateEnabled), t.Int64)
 }
+
+// The queries the background workers and /metrics run on a timer, written
+// to use the indexes of migration 0008 rather than read every key
+// (TestQueriesUseIndexes). "+state" keeps SQLite from choosing the index on
+// state, which nearly every key shares.
+const (
+	keysDueWhere = `
+		WHERE (+state = ? AND deletion_date IS NOT NULL AND deletion_date <= ?)
+		   OR (+state = ? AND rotation_enabled = 1 AND next_rotation_date IS NOT NULL AND next_rotation_date <= ?)
+		ORDER BY arn`
+	keyCountsSQL    = `SELECT state, key_spec, COUNT(*) FROM keys GROUP BY state, key_spec ORDER BY state, key_spec`
+	nextRotationSQL = `SELECT MIN(next_rotation_date) FROM keys WHERE rotation_enabled = 1 AND next_rotation_date IS NOT NULL`
+)
 
 // RotateKey stores bk and updates k in one transaction.
 func (s *Store) RotateKey(ctx context.Context, k *keyhold.Key, bk *keyhold.BackingKey) error {
@@ -272,7 +282,7 @@ func (s *Store) GetKeyUsage(ctx context.Context, keyARN string) (*keyhold.KeyUsa
 
 // KeyStats counts keys by state and spec and finds the next rotation.
 func (s *Store) KeyStats(ctx context.Context) ([]keyhold.KeyStat, time.Time, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT state, key_spec, COUNT(*) FROM keys GROUP BY state, key_spec ORDER BY state, key_spec`)
+	rows, err := s.reader.QueryContext(ctx, keyCountsSQL)
 	if err != nil {
 		return nil, time.Time{}, mapError(err, "key stats")
 	}
@@ -291,7 +301,7 @@ func (s *Store) KeyStats(ctx context.Context) ([]keyhold.KeyStat, time.Time, err
 		return nil, time.Time{}, mapError(err, "key stats")
 	}
 	var next sql.NullInt64
-	if err := s.reader.QueryRowContext(ctx, `SELECT MIN(next_rotation_date) FROM keys WHERE rotation_enabled = 1`).Scan(&next); err != nil {
+	if err := s.reader.QueryRowContext(ctx, nextRotationSQL).Scan(&next); err != nil {
 		return nil, time.Time{}, mapError(err, "key stats")
 	}
 	return stats, decodeTime(next), nil

@@ -11,9 +11,11 @@
 //     survive a process crash, which is not enough for key material).
 //   - Two connection pools on the same file: a writer pool of exactly one
 //     connection, whose transactions begin IMMEDIATE, and a read-only reader
-//     pool. database/sql queues writers on the single connection, so writers
-//     in this process never see SQLITE_BUSY; the busy timeout covers the rest
-//     (checkpoints, an operator's sqlite3 shell).
+//     pool. One goroutine runs every write on the writer connection, with
+//     group commit (groupcommit.go: the writes that queue during one commit
+//     share the next transaction and its fsync), so writers in this process
+//     never see SQLITE_BUSY; the busy timeout covers the rest (checkpoints,
+//     an operator's sqlite3 shell).
 //   - foreign_keys on: a backing key cannot exist without its key and the
 //     domain key that seals it.
 //   - Defensive mode and trusted_schema off: SQL cannot corrupt the file on
@@ -35,6 +37,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -55,6 +58,15 @@ type Store struct {
 	path   string
 	writer *sql.DB // exactly one connection; transactions BEGIN IMMEDIATE
 	reader *sql.DB // query_only connections
+
+	// Group commit of writes (groupcommit.go).
+	writes     chan *writeReq
+	closing    chan struct{}
+	writerDone chan struct{}
+	writeMu    sync.RWMutex
+	closed     bool
+	// transactions counts write transactions begun (for tests).
+	transactions atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -99,10 +111,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.writer.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", abs, err)
 	}
+	s.writes, s.closing, s.writerDone = make(chan *writeReq, maxWriteBatch), make(chan struct{}), make(chan struct{})
+	go s.runWrites()
 
 	s.reader, err = sql.Open("sqlite", dsn(abs, true))
 	if err != nil {
-		s.writer.Close()
+		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
@@ -203,6 +217,13 @@ func restrictPermissions(path string) error {
 // Calling Close again returns the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.closing != nil {
+			s.writeMu.Lock()
+			s.closed = true
+			s.writeMu.Unlock()
+			close(s.closing)
+			<-s.writerDone
+		}
 		var errs []error
 		if s.reader != nil {
 			errs = append(errs, s.reader.Close())
@@ -213,19 +234,4 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.closeErr
-}
-
-// write runs fn in an IMMEDIATE transaction on the writer connection and
-// commits it; any error from fn rolls the transaction back.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		// The rollback error, if any, says less than err does.
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
