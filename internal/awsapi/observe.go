@@ -287,6 +287,13 @@ func keyResources(req, resp json.RawMessage, out any, account, region string) []
 		}
 		res = append(res, audit.KeyResource(acct, s))
 	}
+	// A cryptographic call's answer names the key it used (and ReEncrypt's
+	// both keys): whatever the request named resolved to those, so the
+	// request need not be read again.
+	outARNs := kms.OutputKeyARNs(out)
+	if len(outARNs) > 0 && string(resp) == "null" {
+		req = nil
+	}
 	for _, raw := range []json.RawMessage{req, resp} {
 		if len(raw) == 0 || string(raw) == "null" {
 			continue
@@ -303,7 +310,7 @@ func keyResources(req, resp json.RawMessage, out any, account, region string) []
 	}
 	// Responses that are not recorded (cryptographic and read-only
 	// operations) still name their keys.
-	for _, arn := range kms.OutputKeyARNs(out) {
+	for _, arn := range outARNs {
 		add(arn)
 	}
 	return res
