@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -72,7 +73,23 @@ type server struct {
 // verifier keeps the real clock, so requests stay signable.
 var identityClock = time.Now
 
+// defaultGCPercent is the garbage collector's target for keyhold serve and
+// dev. keyhold's live heap is small (keys and caches: tens of MB) and
+// nearly everything a request allocates is garbage when it ends, so with
+// Go's default (GOGC=100) the collector runs many times a second under
+// load. 400 lets the heap grow to five times the live data between
+// collections: Encrypt throughput +12% with the audit, +26% without, in
+// side-by-side runs (docs/performance.md). GOGC in the environment wins.
+const defaultGCPercent = 400
+
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+}
+
 func run(ctx context.Context, cfg *Config, dev bool, env *Env) error {
+	tuneGC()
 	log := newLogger(cfg, env.Stderr)
 	if dev && cfg.Data == "" {
 		dir, err := os.MkdirTemp("", "keyhold-dev-")
