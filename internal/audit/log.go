@@ -85,9 +85,8 @@ type Log struct {
 	closeOnce sync.Once
 
 	healthy atomic.Bool
-	// Queue depth and the last fsync's duration, for metrics.
-	queued    atomic.Int64
-	lastFsync atomic.Int64 // nanoseconds
+	// Queue depth, for metrics.
+	queued atomic.Int64
 
 	// Writer state, owned by the writer goroutine.
 	f          *os.File
@@ -257,16 +256,14 @@ func (l *Log) recover() error {
 		}
 		data = data[:i+1]
 	}
-	// The chain continues from the last complete record, in this file or
-	// (if it is empty) the one before.
-	for j := len(files) - 1; j >= 0; j-- {
-		d := data
-		if j != len(files)-1 {
-			if d, err = os.ReadFile(filepath.Join(l.opts.Dir, fileName(files[j]))); err != nil {
-				return fmt.Errorf("audit: %w", err)
-			}
+	// The chain continues from the last record of the files before the
+	// last one (signed by their digests), through the last file.
+	for j := len(files) - 2; j >= 0 && l.seq == 0; j-- {
+		d, err := os.ReadFile(filepath.Join(l.opts.Dir, fileName(files[j])))
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
 		}
-		line := lastLine(d)
+		line := lastLine(bytes.TrimRight(d, "\x00"))
 		if line == nil {
 			continue
 		}
@@ -274,9 +271,7 @@ func (l *Log) recover() error {
 		if err := json.Unmarshal(line, &ev); err != nil || ev.Chain == nil {
 			return fmt.Errorf("audit: the last record of %s is not a keyhold audit record; run `keyhold audit verify` (%v)", fileName(files[j]), err)
 		}
-		l.seq = ev.Chain.Sequence
-		l.prevHash = hashHex(line)
-		break
+		l.seq, l.prevHash = ev.Chain.Sequence, hashHex(line)
 	}
 	// Sign what the last run wrote after its last digest (a crash leaves
 	// such a tail), once its chain checks out, so the trail stays fully
@@ -288,9 +283,11 @@ func (l *Log) recover() error {
 	return l.openFile(last + 1)
 }
 
-// coverTail writes a digest for file seq (content data) if the last digest
-// does not cover all of it. It first checks that every record of the file
-// links to the one before it.
+// coverTail continues the chain (l.seq, l.prevHash) through file seq
+// (content data). Unless the last digest already covers all of the file,
+// it first checks that every record follows the one before it, in
+// sequence and hash, and then signs the file with a digest: a start never
+// signs records that do not chain.
 func (l *Log) coverTail(seq uint64, data []byte) error {
 	if len(data) == 0 {
 		return nil
@@ -302,19 +299,20 @@ func (l *Log) coverTail(seq uint64, data []byte) error {
 		}
 		var d Digest
 		if json.Unmarshal(b, &d) == nil && d.File == fileName(seq) && d.Length == int64(len(data)) {
-			return nil // already covered
+			// Already covered: the digest names the chain's end.
+			l.seq, l.prevHash = d.LastSequence, d.LastHash
+			return nil
 		}
 	}
-	var prev string
 	for i, line := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
 		var ev Event
 		if err := json.Unmarshal(line, &ev); err != nil || ev.Chain == nil {
 			return fmt.Errorf("audit: %s line %d is not a valid record; run `keyhold audit verify` before starting keyhold again", fileName(seq), i+1)
 		}
-		if i > 0 && ev.Chain.PreviousHash != prev {
+		if ev.Chain.Sequence != l.seq+1 || ev.Chain.PreviousHash != l.prevHash {
 			return fmt.Errorf("audit: %s line %d does not link to the record before it; run `keyhold audit verify` before starting keyhold again", fileName(seq), i+1)
 		}
-		prev = hashHex(line)
+		l.seq, l.prevHash = ev.Chain.Sequence, hashHex(line)
 	}
 	l.fileSeq, l.fileSize = seq, int64(len(data))
 	if err := l.writeDigest(); err != nil {
@@ -406,6 +404,7 @@ func (l *Log) Record(ctx context.Context, ev *Event) error {
 }
 
 // newEventID returns a random UUID (version 4), as CloudTrail's eventID.
+// (keyhold.NewUUID's twin: this package imports only the standard library.)
 func newEventID() string {
 	var u [16]byte
 	rand.Read(u[:])
@@ -429,9 +428,6 @@ func (l *Log) Healthy() bool { return l.healthy.Load() }
 
 // QueueDepth is the number of events waiting to be written.
 func (l *Log) QueueDepth() int64 { return l.queued.Load() }
-
-// LastFsync is the duration of the last fsync.
-func (l *Log) LastFsync() time.Duration { return time.Duration(l.lastFsync.Load()) }
 
 // Close writes the remaining events and a final digest, then closes.
 func (l *Log) Close() error {
@@ -548,7 +544,6 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 		err = l.sync()
 	}
 	took := time.Since(start)
-	l.lastFsync.Store(int64(took))
 	if err != nil {
 		// The file may now hold a partial batch: start a new file, so the
 		// damaged one ends where the last good digest can say.
