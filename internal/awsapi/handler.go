@@ -16,7 +16,6 @@ package awsapi
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -80,7 +79,7 @@ func NewHandler(svc *kms.Service, auth Authenticator, log *slog.Logger, opts ...
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
+	reqID := keyhold.NewUUID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	defer func() {
 		if v := recover(); v != nil {
@@ -214,24 +213,4 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-}
-
-// newRequestID returns a random UUID, as AWS's x-amzn-RequestId.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	const hexd = "0123456789abcdef"
-	var out [36]byte
-	j := 0
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
-		}
-		out[j], out[j+1] = hexd[c>>4], hexd[c&0xf]
-		j += 2
-	}
-	return string(out[:])
 }

@@ -169,7 +169,6 @@ func (h *Handler) event(r *http.Request, rec *recorder) *audit.Event {
 		ErrorCode:       c.errCode,
 		ErrorMessage:    c.errMsg,
 		RequestID:       reqID,
-		EventID:         newRequestID(),
 		ReadOnly:        audit.ReadOnly(c.op),
 		EventType:       audit.TypeAPICall,
 		ManagementEvent: true,

@@ -47,7 +47,6 @@ func (s *server) openAudit() error {
 	s.audit = l
 	m := s.metrics
 	m.GaugeFunc("keyhold_audit_queue_depth", "Audit events waiting to be written.", func() float64 { return float64(l.QueueDepth()) })
-	m.GaugeFunc("keyhold_audit_fsync_seconds", "Duration of the audit log's last fsync.", func() float64 { return l.LastFsync().Seconds() })
 	m.GaugeFunc("keyhold_audit_writable", "1 while the audit log can be written, 0 while keyhold refuses requests because it cannot.", func() float64 {
 		if l.Healthy() {
 			return 1
@@ -86,7 +85,6 @@ func (s *server) serviceEvent(ctx context.Context, ev kms.ServiceEvent) {
 		SourceIPAddress:    "kms.amazonaws.com",
 		RequestParameters:  req,
 		ResponseElements:   json.RawMessage("null"),
-		EventID:            newEventID(),
 		ReadOnly:           false,
 		Resources:          []audit.Resource{audit.KeyResource(ev.Account, ev.KeyARN)},
 		EventType:          audit.TypeServiceEvent,

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -457,7 +456,6 @@ func (s *server) xksAudit() func(context.Context, *proxy.AuditRecord) error {
 			ErrorMessage:      r.ErrorMessage,
 			RequestParameters: params,
 			ResponseElements:  json.RawMessage("null"),
-			EventID:           newEventID(),
 			ReadOnly:          op == xks.OpGetHealthStatus || op == xks.OpGetKeyMetadata,
 			EventType:         audit.TypeAPICall,
 			ManagementEvent:   true,
@@ -479,13 +477,4 @@ func (s *server) xksAudit() func(context.Context, *proxy.AuditRecord) error {
 		}
 		return s.audit.Record(ctx, ev)
 	}
-}
-
-// newEventID returns a random UUID for an audit event.
-func newEventID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

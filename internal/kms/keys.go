@@ -53,7 +53,7 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKey
 	if in.Policy != nil {
 		// The key does not exist yet: the lockout check sees it with a
 		// fresh ARN and no tags or aliases (keypolicy.go).
-		pending := &keyhold.Key{ARN: keyhold.KeyARN(c.Region, c.Account, newUUID()), Account: c.Account, Region: c.Region,
+		pending := &keyhold.Key{ARN: keyhold.KeyARN(c.Region, c.Account, keyhold.NewUUID()), Account: c.Account, Region: c.Region,
 			KeySpec: spec.Name, KeyUsage: usage, Origin: origin}
 		if err := s.checkKeyPolicy(ctx, c, pending, *in.Policy, val(in.BypassPolicyLockoutSafetyCheck)); err != nil {
 			return nil, err
@@ -87,7 +87,7 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in *kmsapi.CreateKey
 	if err := s.ensureDomainKey(ctx, c.Region); err != nil {
 		return nil, internal(err)
 	}
-	id := newUUID()
+	id := keyhold.NewUUID()
 	arn := keyhold.KeyARN(c.Region, c.Account, id)
 	var bk *keyhold.BackingKey
 	switch {

@@ -25,8 +25,8 @@ func TestValidKeyID(t *testing.T) {
 		}
 	}
 	for i := 0; i < 100; i++ {
-		if id := newUUID(); !validKeyID(id) {
-			t.Fatalf("newUUID gave %q", id)
+		if id := keyhold.NewUUID(); !validKeyID(id) {
+			t.Fatalf("keyhold.NewUUID gave %q", id)
 		}
 	}
 }

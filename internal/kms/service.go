@@ -8,7 +8,6 @@ package kms
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -147,17 +146,6 @@ func (s *Service) ensureDomainKey(ctx context.Context, region string) error {
 	}
 	s.log.Info("created domain key", "region", region, "domain_key_id", dk.ID)
 	return nil
-}
-
-// newUUID returns a random (version 4) UUID in canonical lowercase form.
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func str(p *string) string {

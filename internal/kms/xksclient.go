@@ -64,7 +64,7 @@ func requestMetadata(ctx context.Context, fallbackOp, keyARN string) *xks.Reques
 		md.KMSOperation = fallbackOp
 	}
 	if md.KMSRequestID == "" {
-		md.KMSRequestID = newUUID()
+		md.KMSRequestID = keyhold.NewUUID()
 	}
 	if md.AWSPrincipalARN == "" {
 		md.AWSPrincipalARN = "AWS Internal"

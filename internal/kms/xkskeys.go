@@ -75,7 +75,7 @@ func (s *Service) createKeyInCustomKeyStore(ctx context.Context, c *Caller, in *
 	if err := s.ensureDomainKey(ctx, c.Region); err != nil {
 		return nil, internal(err)
 	}
-	id := newUUID()
+	id := keyhold.NewUUID()
 	arn := keyhold.KeyARN(c.Region, c.Account, id)
 	bk, err := s.hsm.GenerateBackingKey(ctx, c.Region, arn)
 	if err != nil {
