@@ -16,14 +16,10 @@ func insertBackingKey(ctx context.Context, tx txExecer, bk *keyhold.BackingKey) 
 	if err != nil {
 		return fmt.Errorf("creation date: %w", err)
 	}
-	var exists bool
-	if err := tx.QueryRowContext(ctx,
-		`SELECT EXISTS (SELECT 1 FROM keys WHERE arn = ?)`, bk.KeyARN).Scan(&exists); err != nil {
+	if err := keyExists(ctx, tx, bk.KeyARN); err != nil {
 		return err
 	}
-	if !exists {
-		return fmt.Errorf("key %q: %w", bk.KeyARN, keyhold.ErrNotFound)
-	}
+	var exists bool
 	if err := tx.QueryRowContext(ctx,
 		`SELECT EXISTS (SELECT 1 FROM domain_keys WHERE id = ?)`, bk.DomainKeyID).Scan(&exists); err != nil {
 		return err

@@ -141,16 +141,8 @@ func (s *Store) ListRetirableGrants(ctx context.Context, principal, afterKeyARN,
 func (s *Store) DeleteGrant(ctx context.Context, keyARN, grantID string) error {
 	what := fmt.Sprintf("delete grant %q of %s", grantID, keyARN)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE key_arn = ? AND grant_id = ?`, keyARN, grantID)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("grant %s: %w", grantID, keyhold.ErrNotFound)
+		if err := mustAffect(tx.ExecContext(ctx, `DELETE FROM grants WHERE key_arn = ? AND grant_id = ?`, keyARN, grantID)); err != nil {
+			return fmt.Errorf("grant %s: %w", grantID, err)
 		}
 		return nil
 	})

@@ -78,22 +78,6 @@ func decodeStrings(s string) ([]string, error) {
 	return ss, nil
 }
 
-// mustAffect turns an UPDATE or DELETE that touched no row into
-// keyhold.ErrNotFound.
-func mustAffect(res sql.Result, err error) error {
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return keyhold.ErrNotFound
-	}
-	return nil
-}
-
 // entityTable returns the table of an entity type.
 func entityTable(entityType string) (string, error) {
 	switch entityType {

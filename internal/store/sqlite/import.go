@@ -24,13 +24,8 @@ func (s *Store) CreateImportParameters(ctx context.Context, p *keyhold.ImportPar
 		return fmt.Errorf("sqlite: %s: valid to: %w", what, err)
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx,
-			`SELECT EXISTS (SELECT 1 FROM keys WHERE arn = ?)`, p.KeyARN).Scan(&exists); err != nil {
+		if err := keyExists(ctx, tx, p.KeyARN); err != nil {
 			return err
-		}
-		if !exists {
-			return fmt.Errorf("key %q: %w", p.KeyARN, keyhold.ErrNotFound)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO import_parameters
 			(key_arn, token_id, domain_key_id, sealed_wrapping_key, creation_date, valid_to)
@@ -102,13 +97,8 @@ func scanKeyMaterial(row scanner) (*keyhold.KeyMaterial, error) {
 // ListKeyMaterials returns the key's import records in backing key order.
 func (s *Store) ListKeyMaterials(ctx context.Context, keyARN string) ([]*keyhold.KeyMaterial, error) {
 	what := fmt.Sprintf("list key materials of key %q", keyARN)
-	var exists bool
-	if err := s.reader.QueryRowContext(ctx,
-		`SELECT EXISTS (SELECT 1 FROM keys WHERE arn = ?)`, keyARN).Scan(&exists); err != nil {
+	if err := keyExists(ctx, s.reader, keyARN); err != nil {
 		return nil, mapError(err, what)
-	}
-	if !exists {
-		return nil, mapError(sql.ErrNoRows, what)
 	}
 	return queryAll(ctx, s, what, scanKeyMaterial, `SELECT `+keyMaterialColumns+`
 		FROM key_materials m JOIN backing_keys b
@@ -186,17 +176,11 @@ func (s *Store) ImportKeyMaterial(ctx context.Context, k *keyhold.Key, tokenID s
 		return fmt.Errorf("sqlite: %s: import date: %w", what, err)
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM import_parameters
-			WHERE key_arn = ? AND token_id = ?`, k.ARN, tokenID)
-		if err != nil {
-			return err
+		if err := mustAffect(tx.ExecContext(ctx, `DELETE FROM import_parameters
+			WHERE key_arn = ? AND token_id = ?`, k.ARN, tokenID)); err != nil {
+			return fmt.Errorf("import parameters %q: %w", tokenID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("import parameters %q: %w", tokenID, keyhold.ErrNotFound)
-		}
-		res, err = tx.ExecContext(ctx, `UPDATE backing_keys SET ekt = ?, domain_key_id = ?
+		res, err := tx.ExecContext(ctx, `UPDATE backing_keys SET ekt = ?, domain_key_id = ?
 			WHERE key_arn = ? AND material_id = ?`,
 			encodeBlob(bk.EKT), bk.DomainKeyID, bk.KeyARN, bk.MaterialID)
 		if err != nil {
@@ -234,17 +218,11 @@ func (s *Store) ImportKeyMaterial(ctx context.Context, k *keyhold.Key, tokenID s
 func (s *Store) EraseKeyMaterial(ctx context.Context, k *keyhold.Key, materialID string) error {
 	what := fmt.Sprintf("erase key material %q of key %q", materialID, k.ARN)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE key_materials SET import_state = ?,
+		if err := mustAffect(tx.ExecContext(ctx, `UPDATE key_materials SET import_state = ?,
 			expiration_model = '', valid_to = NULL
 			WHERE key_arn = ? AND material_id = ?`,
-			keyhold.ImportStatePendingImport, k.ARN, materialID)
-		if err != nil {
+			keyhold.ImportStatePendingImport, k.ARN, materialID)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE backing_keys SET ekt = x''
 			WHERE key_arn = ? AND material_id = ?`, k.ARN, materialID); err != nil {
@@ -259,15 +237,9 @@ func (s *Store) EraseKeyMaterial(ctx context.Context, k *keyhold.Key, materialID
 func (s *Store) ForgetKeyMaterial(ctx context.Context, k *keyhold.Key, materialID string) error {
 	what := fmt.Sprintf("forget key material %q of key %q", materialID, k.ARN)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM key_materials
-			WHERE key_arn = ? AND material_id = ?`, k.ARN, materialID)
-		if err != nil {
+		if err := mustAffect(tx.ExecContext(ctx, `DELETE FROM key_materials
+			WHERE key_arn = ? AND material_id = ?`, k.ARN, materialID)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM backing_keys
 			WHERE key_arn = ? AND material_id = ?`, k.ARN, materialID); err != nil {
@@ -289,15 +261,9 @@ func (s *Store) RotateToKeyMaterial(ctx context.Context, k *keyhold.Key, materia
 		return fmt.Errorf("sqlite: %s: rotation date: %w", what, err)
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE key_materials SET pending_rotation = 0
-			WHERE key_arn = ? AND material_id = ?`, k.ARN, materialID)
-		if err != nil {
+		if err := mustAffect(tx.ExecContext(ctx, `UPDATE key_materials SET pending_rotation = 0
+			WHERE key_arn = ? AND material_id = ?`, k.ARN, materialID)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE backing_keys SET rotation_type = ?, creation_date = ?
 			WHERE key_arn = ? AND material_id = ?`, rotationType, d, k.ARN, materialID); err != nil {

@@ -167,7 +167,7 @@ func encodeRotation(k *keyhold.Key) (rotationColumns, error) {
 
 func updateKey(ctx context.Context, tx *sql.Tx, k *keyhold.Key, deleted sql.NullInt64, rot rotationColumns) error {
 	{
-		res, err := tx.ExecContext(ctx, `UPDATE keys SET
+		if err := mustAffect(tx.ExecContext(ctx, `UPDATE keys SET
 			description = ?, key_usage = ?, key_spec = ?, origin = ?,
 			state = ?, multi_region = ?, policy = ?, deletion_date = ?,
 			pending_window_in_days = ?, current_material_id = ?,
@@ -178,16 +178,8 @@ func updateKey(ctx context.Context, tx *sql.Tx, k *keyhold.Key, deleted sql.Null
 			k.Description, k.KeyUsage, k.KeySpec, k.Origin, string(k.State),
 			boolInt(k.MultiRegion), k.Policy, deleted, k.PendingWindowInDays,
 			k.CurrentMaterialID, rot.enabled, k.RotationPeriodInDays, rot.next,
-			rot.odStart, k.OnDemandRotations, k.ARN)
-		if err != nil {
+			rot.odStart, k.OnDemandRotations, k.ARN)); err != nil {
 			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		return nil
 	}

@@ -74,7 +74,7 @@ func (s *Store) ListCustomKeyStores(ctx context.Context, account, region, afterI
 func (s *Store) UpdateCustomKeyStore(ctx context.Context, cks *keyhold.CustomKeyStore, keys keyhold.KeyAvailability) error {
 	what := fmt.Sprintf("update custom key store %q", cks.ID)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE custom_key_stores SET
+		if err := mustAffect(tx.ExecContext(ctx, `UPDATE custom_key_stores SET
 			name = ?, connection_state = ?, connection_error_code = ?,
 			xks_connectivity = ?, xks_uri_endpoint = ?, xks_uri_path = ?,
 			xks_vpc_service_name = ?, xks_vpc_service_owner = ?,
@@ -84,14 +84,8 @@ func (s *Store) UpdateCustomKeyStore(ctx context.Context, cks *keyhold.CustomKey
 			cks.XKSProxyConnectivity, cks.XKSProxyURIEndpoint, cks.XKSProxyURIPath,
 			cks.XKSProxyVPCEndpointServiceName, cks.XKSProxyVPCEndpointServiceOwner,
 			cks.XKSProxyAccessKeyID, encodeBlob(cks.XKSProxySealedSecret),
-			cks.Account, cks.Region, cks.ID)
-		if err != nil {
+			cks.Account, cks.Region, cks.ID)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		return setKeyAvailability(ctx, tx, cks.ID, keys)
 	})
@@ -148,15 +142,9 @@ func (s *Store) DeleteCustomKeyStore(ctx context.Context, account, region, id st
 		if n > 0 {
 			return fmt.Errorf("%d KMS keys in the store: %w", n, keyhold.ErrConflict)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM custom_key_stores WHERE account = ? AND region = ? AND id = ?`,
-			account, region, id)
-		if err != nil {
+		if err := mustAffect(tx.ExecContext(ctx, `DELETE FROM custom_key_stores WHERE account = ? AND region = ? AND id = ?`,
+			account, region, id)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		return nil
 	})
@@ -283,16 +271,10 @@ func (s *Store) ListXKSKeys(ctx context.Context, keyStore string) ([]*keyhold.XK
 func (s *Store) UpdateXKSKey(ctx context.Context, k *keyhold.XKSKey) error {
 	what := fmt.Sprintf("update XKS key %q in key store %q", k.ID, k.KeyStore)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE xks_keys SET allow_encrypt = ?, allow_decrypt = ?, enabled = ?
+		if err := mustAffect(tx.ExecContext(ctx, `UPDATE xks_keys SET allow_encrypt = ?, allow_decrypt = ?, enabled = ?
 			WHERE key_store = ? AND id = ?`,
-			boolInt(k.AllowEncrypt), boolInt(k.AllowDecrypt), boolInt(k.Enabled), k.KeyStore, k.ID)
-		if err != nil {
+			boolInt(k.AllowEncrypt), boolInt(k.AllowDecrypt), boolInt(k.Enabled), k.KeyStore, k.ID)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		return nil
 	})

@@ -27,14 +27,8 @@ func (s *Store) DeleteKey(ctx context.Context, arn string) error {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM keys WHERE arn = ?`, arn)
-		if err != nil {
+		if err := mustAffect(tx.ExecContext(ctx, `DELETE FROM keys WHERE arn = ?`, arn)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		return nil
 	})
@@ -91,12 +85,8 @@ func (s *Store) RotateKey(ctx context.Context, k *keyhold.Key, bk *keyhold.Backi
 // UpdateTags upserts set and removes remove on key keyARN, atomically.
 func (s *Store) UpdateTags(ctx context.Context, keyARN string, set []keyhold.Tag, remove []string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM keys WHERE arn = ?)`, keyARN).Scan(&exists); err != nil {
+		if err := keyExists(ctx, tx, keyARN); err != nil {
 			return err
-		}
-		if !exists {
-			return keyhold.ErrNotFound
 		}
 		for _, k := range remove {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE key_arn = ? AND tag_key = ?`, keyARN, k); err != nil {
@@ -130,9 +120,14 @@ func scanAlias(row scanner) (*keyhold.Alias, error) {
 	return &a, nil
 }
 
-func keyExists(ctx context.Context, tx *sql.Tx, arn string) error {
+// rowQuerier is a transaction, a stmtCache or a connection pool.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func keyExists(ctx context.Context, q rowQuerier, arn string) error {
 	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM keys WHERE arn = ?)`, arn).Scan(&exists); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM keys WHERE arn = ?)`, arn).Scan(&exists); err != nil {
 		return err
 	}
 	if !exists {
@@ -184,15 +179,9 @@ func (s *Store) UpdateAlias(ctx context.Context, a *keyhold.Alias) error {
 		if err := keyExists(ctx, tx, a.TargetKeyARN); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE aliases SET target_key_arn = ?, last_updated_date = ?
-			WHERE account = ? AND region = ? AND name = ?`, a.TargetKeyARN, updated, a.Account, a.Region, a.Name)
-		if err != nil {
+		if err := mustAffect(tx.ExecContext(ctx, `UPDATE aliases SET target_key_arn = ?, last_updated_date = ?
+			WHERE account = ? AND region = ? AND name = ?`, a.TargetKeyARN, updated, a.Account, a.Region, a.Name)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		return nil
 	})
@@ -202,14 +191,8 @@ func (s *Store) UpdateAlias(ctx context.Context, a *keyhold.Alias) error {
 // DeleteAlias removes an alias.
 func (s *Store) DeleteAlias(ctx context.Context, account, region, name string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM aliases WHERE account = ? AND region = ? AND name = ?`, account, region, name)
-		if err != nil {
+		if err := mustAffect(tx.ExecContext(ctx, `DELETE FROM aliases WHERE account = ? AND region = ? AND name = ?`, account, region, name)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return keyhold.ErrNotFound
 		}
 		return nil
 	})
