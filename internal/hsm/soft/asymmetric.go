@@ -19,14 +19,9 @@ func (b *Boundary) GenerateKeyMaterial(ctx context.Context, region, keyARN, keyS
 	if !ok || spec.Symmetric() {
 		return nil, fmt.Errorf("soft: GenerateKeyMaterial: key spec %q has no key type", keySpec)
 	}
-	b.mu.RLock()
-	closed, dk := b.closed, b.active[region]
-	b.mu.RUnlock()
-	if closed {
-		return nil, errClosed
-	}
-	if dk == nil {
-		return nil, fmt.Errorf("soft: no domain key loaded for region %q", region)
+	dk, err := b.activeDomainKey(region)
+	if err != nil {
+		return nil, err
 	}
 	material, err := spec.Generate(b.rand)
 	if err != nil {
@@ -165,14 +160,9 @@ func (b *Boundary) loadKey(bk *keyhold.BackingKey) (hsm.Key, error) {
 	if k := b.keys.get(id, bk.EKT); k != nil {
 		return k, nil
 	}
-	b.mu.RLock()
-	closed, dk := b.closed, b.domainKeys[bk.DomainKeyID]
-	b.mu.RUnlock()
-	if closed {
-		return nil, errClosed
-	}
-	if dk == nil {
-		return nil, fmt.Errorf("soft: domain key %q of backing key %s of %s is not loaded", bk.DomainKeyID, bk.MaterialID, bk.KeyARN)
+	dk, err := b.sealingDomainKey(bk)
+	if err != nil {
+		return nil, err
 	}
 	name, material, err := hsm.OpenKeyEKT(dk.aead, hsm.EKTBinding{Region: dk.region, DomainKeyID: dk.id, KeyARN: bk.KeyARN, MaterialID: bk.MaterialID}, bk.EKT)
 	if err != nil {

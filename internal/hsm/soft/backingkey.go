@@ -14,14 +14,9 @@ import (
 // 32-byte backing key, the 32-byte material id and the EKT's 12-byte IV
 // from the random source. keyARN must be an ARN in region.
 func (b *Boundary) GenerateBackingKey(ctx context.Context, region, keyARN string) (*keyhold.BackingKey, error) {
-	b.mu.RLock()
-	closed, dk := b.closed, b.active[region]
-	b.mu.RUnlock()
-	if closed {
-		return nil, errClosed
-	}
-	if dk == nil {
-		return nil, fmt.Errorf("soft: no domain key loaded for region %q", region)
+	dk, err := b.activeDomainKey(region)
+	if err != nil {
+		return nil, err
 	}
 	var hbk [hsm.KeySize]byte
 	defer clear(hbk[:])
@@ -79,12 +74,23 @@ func (b *Boundary) Decrypt(ctx context.Context, bk *keyhold.BackingKey, blob []b
 
 var errNilBackingKey = errors.New("soft: nil backing key")
 
-// openBackingKey opens bk's EKT under the domain key it names. The caller
-// clears the result.
-func (b *Boundary) openBackingKey(bk *keyhold.BackingKey) ([]byte, error) {
-	if bk == nil {
-		return nil, errNilBackingKey
+// activeDomainKey returns the domain key that seals new material in
+// region.
+func (b *Boundary) activeDomainKey(region string) (*domainKey, error) {
+	b.mu.RLock()
+	closed, dk := b.closed, b.active[region]
+	b.mu.RUnlock()
+	if closed {
+		return nil, errClosed
 	}
+	if dk == nil {
+		return nil, fmt.Errorf("soft: no domain key loaded for region %q", region)
+	}
+	return dk, nil
+}
+
+// sealingDomainKey returns the domain key that sealed bk's EKT.
+func (b *Boundary) sealingDomainKey(bk *keyhold.BackingKey) (*domainKey, error) {
 	b.mu.RLock()
 	closed, dk := b.closed, b.domainKeys[bk.DomainKeyID]
 	b.mu.RUnlock()
@@ -93,6 +99,19 @@ func (b *Boundary) openBackingKey(bk *keyhold.BackingKey) ([]byte, error) {
 	}
 	if dk == nil {
 		return nil, fmt.Errorf("soft: domain key %q of backing key %s of %s is not loaded", bk.DomainKeyID, bk.MaterialID, bk.KeyARN)
+	}
+	return dk, nil
+}
+
+// openBackingKey opens bk's EKT under the domain key it names. The caller
+// clears the result.
+func (b *Boundary) openBackingKey(bk *keyhold.BackingKey) ([]byte, error) {
+	if bk == nil {
+		return nil, errNilBackingKey
+	}
+	dk, err := b.sealingDomainKey(bk)
+	if err != nil {
+		return nil, err
 	}
 	hbk, err := hsm.OpenEKT(dk.aead, hsm.EKTBinding{Region: dk.region, DomainKeyID: dk.id, KeyARN: bk.KeyARN, MaterialID: bk.MaterialID}, bk.EKT)
 	if err != nil {

@@ -17,14 +17,9 @@ func (b *Boundary) GenerateImportParameters(ctx context.Context, region, keyARN,
 	if err := hsm.CheckWrapping(region, wrappingAlgorithm, wrappingKeySpec); err != nil {
 		return nil, err
 	}
-	b.mu.RLock()
-	closed, dk := b.closed, b.active[region]
-	b.mu.RUnlock()
-	if closed {
-		return nil, errClosed
-	}
-	if dk == nil {
-		return nil, fmt.Errorf("soft: no domain key loaded for region %q", region)
+	dk, err := b.activeDomainKey(region)
+	if err != nil {
+		return nil, err
 	}
 	priv, pub, err := hsm.NewWrappingKey(b.rand, wrappingKeySpec)
 	if err != nil {
