@@ -124,6 +124,35 @@ func TestManagedPoliciesAndLists(t *testing.T) {
 	}
 	_, err = c.ListUsers(ctx, &iam.ListUsersInput{Marker: aws.String("not a marker")})
 	wantAPIError(t, err, "ValidationError", "")
+	// Roles and managed policies page the same way.
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+	for i := range 5 {
+		must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(fmt.Sprintf("page-%d", i)), Path: aws.String("/paged/"), AssumeRolePolicyDocument: aws.String(trust)}))
+		must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(fmt.Sprintf("page-%d", i)), Path: aws.String("/paged/"), PolicyDocument: aws.String(doc)}))
+	}
+	got, pages = nil, 0
+	for p := iam.NewListRolesPaginator(c, &iam.ListRolesInput{PathPrefix: aws.String("/paged/"), MaxItems: aws.Int32(2)}); p.HasMorePages(); pages++ {
+		out := must(p.NextPage(ctx))
+		if out.IsTruncated != p.HasMorePages() {
+			t.Fatalf("roles page %d: IsTruncated %v", pages, out.IsTruncated)
+		}
+		for _, r := range out.Roles {
+			got = append(got, aws.ToString(r.RoleName))
+		}
+	}
+	if pages != 3 || fmt.Sprint(got) != "[page-0 page-1 page-2 page-3 page-4]" {
+		t.Fatalf("roles: %d pages: %v", pages, got)
+	}
+	got, pages = nil, 0
+	for p := iam.NewListPoliciesPaginator(c, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeLocal, PathPrefix: aws.String("/paged/"), MaxItems: aws.Int32(2)}); p.HasMorePages(); pages++ {
+		out := must(p.NextPage(ctx))
+		for _, pol := range out.Policies {
+			got = append(got, aws.ToString(pol.PolicyName))
+		}
+	}
+	if pages != 3 || fmt.Sprint(got) != "[page-0 page-1 page-2 page-3 page-4]" {
+		t.Fatalf("policies: %d pages: %v", pages, got)
+	}
 
 	// Bad input.
 	bad := []struct {

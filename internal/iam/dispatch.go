@@ -172,5 +172,15 @@ func page(n int, key func(i int) string, after string, limit int) (start, end in
 	return start, end, iamapi.Page{IsTruncated: true, Marker: encodeMarker(key(end - 1))}
 }
 
+// cut pages a list the store returned with one item more than limit (so
+// the answer knows whether more follow): the number of items to answer,
+// and the response Page, whose Marker is the key of the last one.
+func cut(n, limit int, key func(i int) string) (int, iamapi.Page) {
+	if n <= limit {
+		return n, iamapi.Page{}
+	}
+	return limit, iamapi.Page{IsTruncated: true, Marker: encodeMarker(key(limit - 1))}
+}
+
 // foldName folds ASCII case, as IAM compares names.
 func foldName(s string) string { return strings.ToLower(s) }

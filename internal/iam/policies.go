@@ -282,11 +282,9 @@ func (s *Service) ListPolicies(ctx context.Context, c *Caller, in *iamapi.ListPo
 	if err != nil {
 		return nil, internal(err)
 	}
-	for i, p := range ps {
-		if i == f.Limit-1 {
-			out.Page = iamapi.Page{IsTruncated: true, Marker: encodeMarker(ps[i-1].ARN)}
-			break
-		}
+	n, pg := cut(len(ps), f.Limit-1, func(i int) string { return ps[i].ARN })
+	out.Page = pg
+	for _, p := range ps[:n] {
 		out.Policies = append(out.Policies, wirePolicy(p, false))
 	}
 	return out, nil

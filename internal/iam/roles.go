@@ -177,12 +177,9 @@ func (s *Service) ListRoles(ctx context.Context, c *Caller, in *iamapi.ListRoles
 	if err != nil {
 		return nil, internal(err)
 	}
-	out := &iamapi.ListRolesOutput{Roles: []iamapi.Role{}}
-	for i, r := range rs {
-		if i == limit {
-			out.Page = iamapi.Page{IsTruncated: true, Marker: encodeMarker(foldName(rs[i-1].Name))}
-			break
-		}
+	n, pg := cut(len(rs), limit, func(i int) string { return foldName(rs[i].Name) })
+	out := &iamapi.ListRolesOutput{Roles: make([]iamapi.Role, 0, n), Page: pg}
+	for _, r := range rs[:n] {
 		out.Roles = append(out.Roles, wireRole(r, false))
 	}
 	return out, nil

@@ -201,12 +201,9 @@ func (s *Service) ListUsers(ctx context.Context, c *Caller, in *iamapi.ListUsers
 	if err != nil {
 		return nil, internal(err)
 	}
-	out := &iamapi.ListUsersOutput{Users: []iamapi.User{}}
-	for i, u := range us {
-		if i == limit {
-			out.Page = iamapi.Page{IsTruncated: true, Marker: encodeMarker(foldName(us[i-1].Name))}
-			break
-		}
+	n, pg := cut(len(us), limit, func(i int) string { return foldName(us[i].Name) })
+	out := &iamapi.ListUsersOutput{Users: make([]iamapi.User, 0, n), Page: pg}
+	for _, u := range us[:n] {
 		// Like IAM, lists leave tags out.
 		out.Users = append(out.Users, wireUser(u, false))
 	}
