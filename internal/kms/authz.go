@@ -303,7 +303,7 @@ func accountsOnly(p *policy.Policy) bool {
 			return false
 		}
 		for _, v := range st.Principal.ByType["AWS"] {
-			if !isAccountID(v) && !(strings.HasPrefix(v, "arn:") && strings.HasSuffix(v, ":root")) {
+			if !keyhold.IsAccountID(v) && !(strings.HasPrefix(v, "arn:") && strings.HasSuffix(v, ":root")) {
 				return false
 			}
 		}
@@ -551,19 +551,11 @@ func setRequestKeys(ctx policy.Context, a *authzCall, region, account string) {
 	case *kmsapi.SignInput:
 		requestAlias(in.KeyId)
 		ctx.Set("kms:SigningAlgorithm", string(val(in.SigningAlgorithm)))
-		mt := string(val(in.MessageType))
-		if mt == "" {
-			mt = "RAW"
-		}
-		ctx.Set("kms:MessageType", mt)
+		ctx.Set("kms:MessageType", orRaw(string(val(in.MessageType))))
 	case *kmsapi.VerifyInput:
 		requestAlias(in.KeyId)
 		ctx.Set("kms:SigningAlgorithm", string(val(in.SigningAlgorithm)))
-		mt := string(val(in.MessageType))
-		if mt == "" {
-			mt = "RAW"
-		}
-		ctx.Set("kms:MessageType", mt)
+		ctx.Set("kms:MessageType", orRaw(string(val(in.MessageType))))
 	case *kmsapi.GenerateMacInput:
 		requestAlias(in.KeyId)
 		ctx.Set("kms:MacAlgorithm", string(val(in.MacAlgorithm)))
@@ -715,4 +707,12 @@ func (s *Service) keyAttributes(k *keyhold.Key) *keyAttrs {
 // attrOps change tags or aliases.
 var attrOps = map[string]bool{
 	"TagResource": true, "UntagResource": true, "CreateAlias": true, "UpdateAlias": true, "DeleteAlias": true,
+}
+
+// orRaw is a Sign or Verify call's message type: RAW when none is given.
+func orRaw(messageType string) string {
+	if messageType == "" {
+		return "RAW"
+	}
+	return messageType
 }

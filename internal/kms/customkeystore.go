@@ -280,8 +280,17 @@ func invalidStoreState(cks *keyhold.CustomKeyStore, op string) error {
 		"%s is not valid for custom key store %s in connection state %s.", op, cks.ID, cks.ConnectionState)
 }
 
-// storeLock serializes changes to one custom key store in this process.
-func (s *Service) storeLock(id string) func() { return s.locks.lock("custom-key-store:" + id) }
+// lockStore serializes the calls that change a custom key store and
+// returns the store, as getStore does, and the unlock to defer.
+func (s *Service) lockStore(ctx context.Context, c *Caller, id string) (*keyhold.CustomKeyStore, func(), error) {
+	unlock := s.locks.lock("custom-key-store:" + id)
+	cks, err := s.getStore(ctx, c, id)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return cks, unlock, nil
+}
 
 // ConnectCustomKeyStore connects an external key store: a health check
 // that succeeds makes it CONNECTED and its keys available again; one that
@@ -289,13 +298,11 @@ func (s *Service) storeLock(id string) func() { return s.locks.lock("custom-key-
 // succeeds, as in AWS; keyhold finishes before answering, so the state is
 // final when DescribeCustomKeyStores is called.
 func (s *Service) ConnectCustomKeyStore(ctx context.Context, c *Caller, in *kmsapi.ConnectCustomKeyStoreInput) (*kmsapi.ConnectCustomKeyStoreOutput, error) {
-	id := str(in.CustomKeyStoreId)
-	unlock := s.storeLock(id)
-	defer unlock()
-	cks, err := s.getStore(ctx, c, id)
+	cks, unlock, err := s.lockStore(ctx, c, str(in.CustomKeyStoreId))
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	switch cks.ConnectionState {
 	case keyhold.ConnectionConnected, keyhold.ConnectionConnecting:
 		return &kmsapi.ConnectCustomKeyStoreOutput{}, nil
@@ -320,13 +327,11 @@ func (s *Service) ConnectCustomKeyStore(ctx context.Context, c *Caller, in *kmsa
 // DisconnectCustomKeyStore disconnects a store: its KMS keys become
 // Unavailable (keys pending deletion stay so).
 func (s *Service) DisconnectCustomKeyStore(ctx context.Context, c *Caller, in *kmsapi.DisconnectCustomKeyStoreInput) (*kmsapi.DisconnectCustomKeyStoreOutput, error) {
-	id := str(in.CustomKeyStoreId)
-	unlock := s.storeLock(id)
-	defer unlock()
-	cks, err := s.getStore(ctx, c, id)
+	cks, unlock, err := s.lockStore(ctx, c, str(in.CustomKeyStoreId))
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if cks.ConnectionState == keyhold.ConnectionDisconnected || cks.ConnectionState == keyhold.ConnectionDisconnecting {
 		return nil, invalidStoreState(cks, "DisconnectCustomKeyStore")
 	}
@@ -339,23 +344,21 @@ func (s *Service) DisconnectCustomKeyStore(ctx context.Context, c *Caller, in *k
 
 // DeleteCustomKeyStore deletes a disconnected store that holds no KMS keys.
 func (s *Service) DeleteCustomKeyStore(ctx context.Context, c *Caller, in *kmsapi.DeleteCustomKeyStoreInput) (*kmsapi.DeleteCustomKeyStoreOutput, error) {
-	id := str(in.CustomKeyStoreId)
-	unlock := s.storeLock(id)
-	defer unlock()
-	cks, err := s.getStore(ctx, c, id)
+	cks, unlock, err := s.lockStore(ctx, c, str(in.CustomKeyStoreId))
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if cks.ConnectionState != keyhold.ConnectionDisconnected {
 		return nil, invalidStoreState(cks, "DeleteCustomKeyStore")
 	}
-	err = s.store.DeleteCustomKeyStore(ctx, c.Account, c.Region, id)
+	err = s.store.DeleteCustomKeyStore(ctx, c.Account, c.Region, cks.ID)
 	switch {
 	case errors.Is(err, keyhold.ErrConflict):
 		return nil, keyhold.NewError(keyhold.ErrCodeCustomKeyStoreHasCMKs,
 			"The request was rejected because the custom key store contains KMS keys. After verifying that you do not need to use the KMS keys, use the ScheduleKeyDeletion operation to delete the KMS keys. After they are deleted, you can delete the custom key store.")
 	case errors.Is(err, keyhold.ErrNotFound):
-		return nil, errStoreNotFound(id)
+		return nil, errStoreNotFound(cks.ID)
 	case err != nil:
 		return nil, internal(err)
 	}

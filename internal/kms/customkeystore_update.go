@@ -13,13 +13,11 @@ import (
 // (DISCONNECTED only). New proxy settings are checked with a health call
 // first, as AWS does.
 func (s *Service) UpdateCustomKeyStore(ctx context.Context, c *Caller, in *kmsapi.UpdateCustomKeyStoreInput) (*kmsapi.UpdateCustomKeyStoreOutput, error) {
-	id := str(in.CustomKeyStoreId)
-	unlock := s.storeLock(id)
-	defer unlock()
-	cks, err := s.getStore(ctx, c, id)
+	cks, unlock, err := s.lockStore(ctx, c, str(in.CustomKeyStoreId))
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if in.CloudHsmClusterId != nil || in.KeyStorePassword != nil {
 		return nil, keyhold.NewError(keyhold.ErrCodeValidation,
 			"CloudHsmClusterId and KeyStorePassword are valid only for a custom key store of type AWS_CLOUDHSM.")
@@ -75,7 +73,7 @@ func (s *Service) UpdateCustomKeyStore(ctx context.Context, c *Caller, in *kmsap
 	case errors.Is(err, keyhold.ErrConflict):
 		return nil, errNameInUse
 	case errors.Is(err, keyhold.ErrNotFound):
-		return nil, errStoreNotFound(id)
+		return nil, errStoreNotFound(cks.ID)
 	case err != nil:
 		return nil, internal(err)
 	}

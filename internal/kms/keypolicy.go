@@ -98,7 +98,7 @@ func (s *Service) checkKeyPolicy(ctx context.Context, c *Caller, k *keyhold.Key,
 // not their users or roles.
 func (s *Service) checkPrincipals(ctx context.Context, p *policy.Policy) error {
 	for _, v := range p.AWSPrincipals() {
-		if v == "*" || isAccountID(v) {
+		if v == "*" || keyhold.IsAccountID(v) {
 			continue
 		}
 		a, err := keyhold.ParseARN(v)
@@ -131,18 +131,6 @@ func (s *Service) checkPrincipals(ctx context.Context, p *policy.Policy) error {
 		}
 	}
 	return nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // GetKeyPolicy returns a key's policy: the one it was given, or the
