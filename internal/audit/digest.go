@@ -84,16 +84,23 @@ func ParsePublicKey(pemBytes []byte) (*ecdsa.PublicKey, string, error) {
 }
 
 func (l *Log) writeDigest() error {
-	path := filepath.Join(l.opts.Dir, fileName(l.fileSeq))
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	_, err = io.CopyN(h, f, l.fileSize)
-	f.Close()
-	if err != nil {
-		return err
+	var sum []byte
+	if l.f != nil && l.hashed == l.fileSize {
+		sum = l.fileHash.Sum(nil)
+	} else {
+		// The records of a file this run did not write from its start
+		// (the last run's tail, at start).
+		f, err := os.Open(filepath.Join(l.opts.Dir, fileName(l.fileSeq)))
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		_, err = io.CopyN(h, f, l.fileSize)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		sum = h.Sum(nil)
 	}
 	pemBytes, err := l.opts.Signer.PublicKeyPEM()
 	if err != nil {
@@ -108,7 +115,7 @@ func (l *Log) writeDigest() error {
 		Sequence:           l.digestSeq + 1,
 		File:               fileName(l.fileSeq),
 		Length:             l.fileSize,
-		SHA256:             hex.EncodeToString(h.Sum(nil)),
+		SHA256:             hex.EncodeToString(sum),
 		LastSequence:       l.seq,
 		LastHash:           l.prevHash,
 		PreviousDigestHash: l.prevDigest,

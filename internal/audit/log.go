@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"os"
@@ -74,6 +75,11 @@ type Options struct {
 	// OnSync, if set, is told of every successful write+fsync: how long it
 	// took and how many events it made durable (for metrics).
 	OnSync func(d time.Duration, events int)
+
+	// waitStandby (tests only): when the writer wants the standby file
+	// while it is still being prepared, wait for it instead of extending
+	// the current file, so a test sees the standby used every time.
+	waitStandby bool
 }
 
 // Log is an open audit log. Record is safe for concurrent use.
@@ -101,6 +107,15 @@ type Log struct {
 	lastDigest time.Time
 	digested   int64 // bytes of the current file covered by a digest
 	lastBatch  int
+	// fileHash is the running SHA-256 of the current file's records, so a
+	// digest needs no second read of the file; hashed is how many bytes it
+	// has seen (-1: not this file's from its start, read the file).
+	fileHash hash.Hash
+	hashed   int64
+	// The next file, prepared in advance (standby.go).
+	standby     standbyState
+	standbyDone chan error
+	adopted     int // files that started as a standby (for tests)
 }
 
 // request is one event on its way to the file: its JSON without the chain
@@ -222,6 +237,8 @@ func (l *Log) recover() error {
 		}
 		l.prevDigest = hashHex(b)
 	}
+	// A standby file a crash left behind holds only zeros.
+	os.Remove(filepath.Join(l.opts.Dir, standbyName))
 	if len(files) == 0 {
 		return l.openFile(1)
 	}
@@ -350,11 +367,37 @@ func (l *Log) openFile(seq uint64) error {
 		f.Close()
 		return fmt.Errorf("audit: %w", err)
 	}
-	l.f, l.fileSeq, l.fileSize, l.allocated, l.fileOpened, l.digested = f, seq, fi.Size(), fi.Size(), l.opts.Now(), 0
+	l.setFile(f, seq, fi.Size(), fi.Size())
+	return nil
+}
+
+// setFile makes f (number seq, size records followed by zeros up to
+// allocated) the current file.
+func (l *Log) setFile(f *os.File, seq uint64, size, allocated int64) {
+	l.f, l.fileSeq, l.fileSize, l.allocated, l.fileOpened, l.digested = f, seq, size, allocated, l.opts.Now(), 0
+	if l.fileHash == nil {
+		l.fileHash = sha256.New()
+	}
+	l.fileHash.Reset()
+	l.hashed = 0
+	if size > 0 {
+		l.hashed = -1
+	}
 	if l.lastDigest.IsZero() {
 		l.lastDigest = l.opts.Now()
 	}
-	return nil
+}
+
+// nextFile closes the current file (digested and cut by the caller) and
+// continues in the next one: the standby file if one is ready, else a new
+// file.
+func (l *Log) nextFile() error {
+	l.f.Close()
+	l.f = nil
+	if l.adoptStandby(l.fileSeq + 1) {
+		return nil
+	}
+	return l.openFile(l.fileSeq + 1)
 }
 
 // Record appends ev to the log and returns once it is durable. The Log sets
@@ -493,6 +536,7 @@ func (l *Log) run() {
 			if l.f != nil {
 				l.f.Close()
 			}
+			l.removeStandby()
 			return
 		}
 	}
@@ -536,6 +580,18 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 		return
 	}
 	start := time.Now()
+	if l.opts.Preallocate > 0 && l.fileSize > 0 && l.fileSize+int64(buf.Len()) > l.allocated && int64(buf.Len()) <= l.standbySize() {
+		// The current file is full: continue in the standby if it is
+		// ready (no extension to wait for).
+		l.pollStandby(l.opts.waitStandby)
+		if l.standby == standbyReady {
+			l.rotate()
+			if l.f == nil {
+				l.fail(batch, errors.New("audit: no file to write to after rotation"))
+				return
+			}
+		}
+	}
 	err := l.grow(int64(buf.Len()))
 	if err == nil {
 		_, err = l.f.WriteAt(buf.Bytes(), l.fileSize)
@@ -568,7 +624,12 @@ func (l *Log) writeBatch(batch []*request, buf *bytes.Buffer) {
 		l.opts.OnSync(took, n)
 	}
 	l.seq, l.prevHash = seq, prev
+	if l.hashed == l.fileSize {
+		l.fileHash.Write(buf.Bytes())
+		l.hashed += int64(buf.Len())
+	}
 	l.fileSize += int64(buf.Len())
+	l.maybePrepareStandby()
 	for _, r := range batch {
 		if r.line != nil {
 			r.done <- nil
@@ -604,17 +665,30 @@ func (l *Log) maintain(final bool) {
 			return
 		}
 	}
-	if rotate || final {
+	if final {
 		if err := l.cut(); err != nil {
 			l.opts.Logger.Error("audit: cutting the preallocated end of the audit file failed", "error", err.Error())
 		}
+	} else if rotate {
+		l.rotate()
 	}
-	if rotate && !final {
-		l.f.Close()
-		l.f = nil
-		if err := l.openFile(l.fileSeq + 1); err != nil {
-			l.opts.Logger.Error("audit: rotating the audit file failed", "error", err.Error())
+}
+
+// rotate finishes the current file (a digest of what none covers yet, the
+// preallocated zeros cut off) and continues in the next one. Errors are
+// logged; with no file open, the next batch opens one (or fails).
+func (l *Log) rotate() {
+	if l.fileSize > l.digested {
+		if err := l.writeDigest(); err != nil {
+			l.opts.Logger.Error("audit: writing a digest failed", "error", err.Error())
+			return
 		}
+	}
+	if err := l.cut(); err != nil {
+		l.opts.Logger.Error("audit: cutting the preallocated end of the audit file failed", "error", err.Error())
+	}
+	if err := l.nextFile(); err != nil {
+		l.opts.Logger.Error("audit: rotating the audit file failed", "error", err.Error())
 	}
 }
 
