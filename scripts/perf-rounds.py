@@ -6,7 +6,8 @@ $KH (default ./keyhold), and on loopback the empty server on :47103,
 `keyhold serve --data /tmp/ms` on :47301/:47302, `keyhold dev --no-audit`
 on :47311 and `keyhold dev` on :47321; keys in $KEY (symmetric), $RSAKEY
 (RSA_2048 SIGN_VERIFY), $ECCKEY (ECC_NIST_P256 SIGN_VERIFY) on serve and
-$DEVKEY_OFF, $DEVKEY_ON on the two dev servers. Run from the repository
+$DEVKEY_OFF, $DEVKEY_ON on the two dev servers (and, optionally, an RSA_2048
+signing key $RSAOFF on the no-audit one). Run from the repository
 root:
 
     scripts/perf-rounds.py closed        # ROUNDS (3) rounds, DUR (10s) each run
@@ -61,6 +62,8 @@ if mode == "closed":
         bench("serve", 47301, "CreateKey", [])
         bench("dev-noaudit", 47311, "Encrypt", ["--size", "1024", "--key", os.environ["DEVKEY_OFF"]], "dev")
         bench("dev-audit", 47321, "Encrypt", ["--size", "1024", "--key", os.environ["DEVKEY_ON"]], "dev")
+        if os.environ.get("RSAOFF"):  # RSA_2048 signing key on the no-audit server: target 4 without the audit
+            bench("dev-noaudit", 47311, "Sign", ["--size", "256", "--key", os.environ["RSAOFF"]], "dev")
         r = subprocess.run(["go", "test", "-run", "^$", "-bench", "StdlibRSAPSSSignParallel|SignParallel/RSA", "-cpu", "2", "-benchtime", "5s", "./internal/hsm/soft/"],
                            capture_output=True, text=True).stdout
         for line in r.splitlines():

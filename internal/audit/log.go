@@ -35,6 +35,10 @@ const (
 
 var zeroHash = strings.Repeat("0", 64)
 
+// syncDelayBatch ends a SyncDelay wait early: an fsync shared by this many
+// events already costs each of them little.
+const syncDelayBatch = 16
+
 // ErrUnavailable is returned by Record while the audit files cannot be
 // written; keyhold then refuses requests rather than serve them unaudited.
 var ErrUnavailable = errors.New("audit: the audit log cannot be written")
@@ -76,6 +80,19 @@ type Options struct {
 	// took and how many events it made durable (for metrics).
 	OnSync func(d time.Duration, events int)
 
+	// SyncDelay, if positive, is how long the writer may wait for more
+	// events while Busy reports true: it starts the next write+fsync no
+	// sooner than SyncDelay after the previous one started, unless
+	// syncDelayBatch events are already waiting. Each fsync costs CPU (and,
+	// on a virtual machine, more of it on the host), so while the server is
+	// busy, fewer and fuller syncs leave more CPU for requests, for at most
+	// SyncDelay more latency (PostgreSQL's commit_delay and
+	// commit_siblings do the same).
+	SyncDelay time.Duration
+	// Busy reports whether the server is busy enough for SyncDelay (keyhold:
+	// at least --audit-sync-delay-in-flight requests being served).
+	Busy func() bool
+
 	// waitStandby (tests only): when the writer wants the standby file
 	// while it is still being prepared, wait for it instead of extending
 	// the current file, so a test sees the standby used every time.
@@ -107,6 +124,7 @@ type Log struct {
 	lastDigest time.Time
 	digested   int64 // bytes of the current file covered by a digest
 	lastBatch  int
+	lastSync   time.Time // when the last write+fsync started
 	// fileHash is the running SHA-256 of the current file's records, so a
 	// digest needs no second read of the file; hashed is how many bytes it
 	// has seen (-1: not this file's from its start, read the file).
@@ -495,8 +513,17 @@ func (l *Log) run() {
 			// was larger than what arrived (a steady load whose callers
 			// are a moment away), linger briefly for them, so one fsync
 			// serves many calls instead of a few.
+			//
+			// While the server is busy (SyncDelay), wait instead until
+			// SyncDelay after the previous sync started, or for a full
+			// batch.
 			var linger <-chan time.Time
-			if l.opts.Linger > 0 && l.lastBatch > 1 {
+			want := l.lastBatch
+			if l.opts.SyncDelay > 0 && l.opts.Busy != nil && l.opts.Busy() {
+				if d := time.Until(l.lastSync.Add(l.opts.SyncDelay)); d > 0 {
+					linger, want = time.After(d), syncDelayBatch
+				}
+			} else if l.opts.Linger > 0 && l.lastBatch > 1 {
 				linger = time.After(l.opts.Linger)
 			}
 		drain:
@@ -507,7 +534,7 @@ func (l *Log) run() {
 					continue
 				default:
 				}
-				if linger == nil || len(batch) >= l.lastBatch {
+				if linger == nil || len(batch) >= want {
 					break drain
 				}
 				select {
@@ -515,9 +542,11 @@ func (l *Log) run() {
 					batch = append(batch, r)
 				case <-linger:
 					break drain
+				case <-l.done: // closing: write now
+					break drain
 				}
 			}
-			l.lastBatch = len(batch)
+			l.lastBatch, l.lastSync = len(batch), time.Now()
 			l.writeBatch(batch, &buf)
 		case <-tick.C:
 			l.maintain(false)

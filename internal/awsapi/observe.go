@@ -91,8 +91,8 @@ func (h *Handler) serveObserved(w http.ResponseWriter, r *http.Request, serve fu
 	}
 	rec := &recorder{header: w.Header(), call: call{start: time.Now(), service: signingName}}
 	if h.metrics != nil {
-		h.metrics.InFlight.Inc()
-		defer h.metrics.InFlight.Dec()
+		h.metrics.RequestStarted()
+		defer h.metrics.RequestDone()
 	}
 	if h.audit != nil && !h.audit.Healthy() && !(h.failOpenReads && managementRead(kmsTargetOp(r))) {
 		rec.call.op = kmsTargetOp(r)

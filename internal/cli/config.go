@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -44,6 +46,13 @@ type Config struct {
 	// AuditFailOpenReads keeps serving read-only KMS calls while the audit
 	// log cannot be written (docs/audit.md).
 	AuditFailOpenReads bool `yaml:"audit_fail_open_reads"`
+	// AuditSyncDelay is how long the audit writer may wait for more events
+	// before an fsync while the server is busy (a duration; "0" turns it
+	// off; default 2ms; docs/audit.md).
+	AuditSyncDelay string `yaml:"audit_sync_delay"`
+	// AuditSyncDelayInFlight is how many requests in flight make the server
+	// busy for AuditSyncDelay (default 16).
+	AuditSyncDelayInFlight int `yaml:"audit_sync_delay_in_flight"`
 	// XKS configures the XKS proxy and client (xks.go).
 	XKS XKSConfig `yaml:"xks"`
 
@@ -58,7 +67,10 @@ const (
 	defaultListen      = "127.0.0.1:4599"
 	defaultAdminListen = "127.0.0.1:4598"
 	defaultData        = "keyhold-data"
-	defaultAccountID   = "111122223333"
+	// The audit writer's wait for fuller fsyncs while busy (docs/audit.md).
+	defaultAuditSyncDelay         = "2ms"
+	defaultAuditSyncDelayInFlight = 16
+	defaultAccountID              = "111122223333"
 )
 
 // setting describes one configuration setting for flags and environment.
@@ -80,6 +92,15 @@ func settings(dev bool) []setting {
 		{name: "log-format", usage: "log format: text or json (default text)", set: func(c *Config, v string) error { c.LogFormat = v; return nil }},
 		{name: "xks-listen", usage: "address of the XKS proxy listener (default: none; TLS required outside loopback, see docs/xks.md)", set: func(c *Config, v string) error { c.XKS.Listen = v; return nil }},
 		boolSetting("audit-stdout", "also write every audit record to standard output (for container log collectors)", func(c *Config, b bool) { c.AuditStdout = b }),
+		{name: "audit-sync-delay", usage: "while the server is busy, how long the audit writer may wait for more events before an fsync: fewer, fuller fsyncs leave more CPU for requests (default " + defaultAuditSyncDelay + "; 0: off)", set: func(c *Config, v string) error { c.AuditSyncDelay = v; return nil }},
+		{name: "audit-sync-delay-in-flight", usage: "requests in flight from which the server counts as busy for --audit-sync-delay (default " + strconv.Itoa(defaultAuditSyncDelayInFlight) + ")", set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("audit-sync-delay-in-flight: %q is not a number", v)
+			}
+			c.AuditSyncDelayInFlight = n
+			return nil
+		}},
 		boolSetting("audit-fail-open-reads", "keep serving read-only KMS calls while the audit log cannot be written (default: refuse every call)", func(c *Config, b bool) { c.AuditFailOpenReads = b }),
 	}
 	if dev {
@@ -198,6 +219,12 @@ func (c *Config) applyDefaults(dev bool) {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.AuditSyncDelay == "" {
+		c.AuditSyncDelay = defaultAuditSyncDelay
+	}
+	if c.AuditSyncDelayInFlight == 0 {
+		c.AuditSyncDelayInFlight = defaultAuditSyncDelayInFlight
+	}
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
 	}
@@ -235,6 +262,12 @@ func (c *Config) Validate(dev bool) error {
 		if !isLoopback(c.Listen) {
 			errs = append(errs, fmt.Errorf("listen: %q is not a loopback address; keyhold dev accepts any credentials, so it listens only on loopback unless --allow-remote is given", c.Listen))
 		}
+	}
+	if d, err := time.ParseDuration(c.AuditSyncDelay); err != nil || d < 0 || d > time.Second {
+		errs = append(errs, fmt.Errorf("audit-sync-delay: %q is not a duration from 0 to 1s, like 2ms", c.AuditSyncDelay))
+	}
+	if c.AuditSyncDelayInFlight < 1 {
+		errs = append(errs, fmt.Errorf("audit-sync-delay-in-flight: %d is not a positive number", c.AuditSyncDelayInFlight))
 	}
 	errs = append(errs, c.XKS.validate()...)
 	return errors.Join(errs...)

@@ -13,14 +13,15 @@ import (
 func TestLoadConfigPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "keyhold.yaml")
-	if err := os.WriteFile(file, []byte("listen: 127.0.0.1:7000\nadmin_listen: 127.0.0.1:7001\naccount_id: \"123456789012\"\nregions: [eu-west-1]\nlog_format: json\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("listen: 127.0.0.1:7000\nadmin_listen: 127.0.0.1:7001\naccount_id: \"123456789012\"\nregions: [eu-west-1]\nlog_format: json\naudit_sync_delay: 5ms\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"KEYHOLD_CONFIG":     file,
-		"KEYHOLD_LISTEN":     "127.0.0.1:7100", // env beats the file
-		"KEYHOLD_LOG_LEVEL":  "debug",
-		"KEYHOLD_ACCOUNT_ID": "",
+		"KEYHOLD_CONFIG":                     file,
+		"KEYHOLD_LISTEN":                     "127.0.0.1:7100", // env beats the file
+		"KEYHOLD_LOG_LEVEL":                  "debug",
+		"KEYHOLD_ACCOUNT_ID":                 "",
+		"KEYHOLD_AUDIT_SYNC_DELAY_IN_FLIGHT": "8",
 	}
 	getenv := func(k string) string { return env[k] }
 	got, err := loadConfig("serve", []string{"--listen", "127.0.0.1:7200", "--regions", "us-east-1, us-west-2"}, false, getenv)
@@ -35,6 +36,9 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		Regions:     []string{"us-east-1", "us-west-2"},
 		LogLevel:    "debug",
 		LogFormat:   "json",
+		// file and env
+		AuditSyncDelay:         "5ms",
+		AuditSyncDelayInFlight: 8,
 	}
 	// Unexported fields (the file's path, kept for reloads) are not settings.
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Config{})); diff != "" {
@@ -47,7 +51,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Config{Listen: "127.0.0.1:4599", AdminListen: "127.0.0.1:4598", Data: "keyhold-data", AccountID: "111122223333", LogLevel: "info", LogFormat: "text"}
+	want := &Config{Listen: "127.0.0.1:4599", AdminListen: "127.0.0.1:4598", Data: "keyhold-data", AccountID: "111122223333", LogLevel: "info", LogFormat: "text",
+		AuditSyncDelay: "2ms", AuditSyncDelayInFlight: 16}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Fatalf("defaults (-want +got):\n%s", diff)
 	}
@@ -79,6 +84,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"missing config file", false, []string{"--config", filepath.Join(dir, "absent.yaml")}, []string{"reading config file"}},
 		{"dev refuses a non-loopback address", true, []string{"--listen", "0.0.0.0:4599"}, []string{"not a loopback address", "--allow-remote"}},
 		{"extra argument", false, []string{"oops"}, []string{`unexpected argument "oops"`}},
+		{"bad audit sync delay", false, []string{"--audit-sync-delay", "-1ms", "--audit-sync-delay-in-flight", "-3"}, []string{`audit-sync-delay: "-1ms"`, "audit-sync-delay-in-flight: -3"}},
+		{"audit sync delay not a duration", false, []string{"--audit-sync-delay", "2"}, []string{`audit-sync-delay: "2" is not a duration`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +99,10 @@ func TestLoadConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+	// 0 turns the audit sync delay off.
+	if c, err := loadConfig("serve", []string{"--audit-sync-delay", "0"}, false, none); err != nil || c.AuditSyncDelay != "0" {
+		t.Fatalf("--audit-sync-delay 0: %v %+v", err, c)
 	}
 	// With --allow-remote the same address is accepted.
 	c, err := loadConfig("dev", []string{"--listen", "0.0.0.0:4599", "--allow-remote"}, true, none)

@@ -25,6 +25,10 @@ func (s *server) openAudit() error {
 	if stdout != nil {
 		opts.Stdout = stdout
 	}
+	// Validate checked it.
+	opts.SyncDelay, _ = time.ParseDuration(s.cfg.AuditSyncDelay)
+	busy := int64(s.cfg.AuditSyncDelayInFlight)
+	opts.Busy = func() bool { return s.metrics.InFlight() >= busy }
 	syncSeconds := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "keyhold_audit_sync_seconds",
 		Help:    "Duration of each write and fsync of a batch of audit events.",

@@ -5,6 +5,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,9 +19,12 @@ type Metrics struct {
 
 	Requests   *prometheus.CounterVec
 	Latency    *prometheus.HistogramVec
-	InFlight   prometheus.Gauge
 	StoreTime  *prometheus.HistogramVec
 	CryptoTime *prometheus.HistogramVec
+
+	// inFlight counts API requests being served (keyhold_requests_in_flight);
+	// the audit writer reads it to tell a busy server (InFlight).
+	inFlight atomic.Int64
 }
 
 // latencyBuckets cover 50 µs to 2.5 s.
@@ -40,10 +44,6 @@ func New() *Metrics {
 			Help:    "API request latency by service and operation, from the request's arrival to its response (audit included).",
 			Buckets: latencyBuckets,
 		}, []string{"service", "operation"}),
-		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "keyhold_requests_in_flight",
-			Help: "API requests being served.",
-		}),
 		StoreTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "keyhold_store_duration_seconds",
 			Help:    "Store call latency by method.",
@@ -55,10 +55,19 @@ func New() *Metrics {
 			Buckets: latencyBuckets,
 		}, []string{"method"}),
 	}
-	m.Registry.MustRegister(m.Requests, m.Latency, m.InFlight, m.StoreTime, m.CryptoTime,
+	m.Registry.MustRegister(m.Requests, m.Latency, m.StoreTime, m.CryptoTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.GaugeFunc("keyhold_requests_in_flight", "API requests being served.", func() float64 { return float64(m.inFlight.Load()) })
 	return m
 }
+
+// RequestStarted and RequestDone count a request in and out of
+// keyhold_requests_in_flight.
+func (m *Metrics) RequestStarted() { m.inFlight.Add(1) }
+func (m *Metrics) RequestDone()    { m.inFlight.Add(-1) }
+
+// InFlight is the number of API requests being served now.
+func (m *Metrics) InFlight() int64 { return m.inFlight.Load() }
 
 // ObserveRequest records one finished request.
 func (m *Metrics) ObserveRequest(service, op, code string, d time.Duration) {

@@ -14,7 +14,10 @@ func TestMetricsExposition(t *testing.T) {
 	m := New()
 	m.ObserveRequest("kms", "Encrypt", "", 3*time.Millisecond)
 	m.ObserveRequest("kms", "Decrypt", "InvalidCiphertextException", time.Millisecond)
-	m.InFlight.Set(2)
+	m.RequestStarted()
+	m.RequestStarted()
+	m.RequestStarted()
+	m.RequestDone()
 	m.GaugeFunc("keyhold_audit_queue_depth", "events waiting", func() float64 { return 7 })
 	m.Collector(&KeysCollector{Stats: func(context.Context) ([]KeyStat, time.Time, error) {
 		return []KeyStat{{State: "Enabled", Spec: "SYMMETRIC_DEFAULT", Count: 3}}, time.Unix(2000000000, 0), nil
