@@ -15,6 +15,9 @@ interleaved:
     KH=./keyhold ROUNDS=3 scripts/interference.py            # closed loop, 32 connections
     KH=./keyhold scripts/interference.py open 5300           # open loop at 5,300 req/s
 
+The loop's file goes in a new directory under $TMPDIR_DISK (default: the
+current directory); put it on the disk keyhold's audit would use.
+
 Each run prints one JSON line: requests/s, p50/p99 and, for the loops,
 how many writes (and fdatasyncs) per second they made.
 """

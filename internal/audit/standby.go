@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // The standby file. A preallocated audit file is extended with zeros (and
@@ -15,16 +16,22 @@ import (
 // Preallocate chunk more, at most maxStandby) and fsynced. At the next
 // rotation, or when the current file runs out of room, the writer renames
 // it into place instead of creating an empty file, and the new file needs
-// no extension at all. The zeros go out in small synced steps, so that the
-// writer's fdatasyncs never have a large write to wait behind. A start
+// no extension at all. The zeros go out in small steps, each written out
+// before the next and paced, so that the writer's fdatasyncs never have a
+// large write to wait behind. A start
 // removes a standby a crash left; Close removes it too. Its name has no
 // ".jsonl" suffix: verify and lookup never see it.
 const (
 	standbyName = "audit-next.tmp"
 	maxStandby  = 256 << 20
 	// standbyStep is how much of the standby is written and pushed to the
-	// disk at a time.
-	standbyStep = 1 << 20
+	// disk at a time, and standbyPause the rest between two steps: a flush
+	// of the writer's then waits behind at most one step, and the disk
+	// stays mostly free for it. A 68 MiB standby is 272 steps, so about
+	// half a second of pauses: the current file's second half takes
+	// longer to fill at any rate the audit can write.
+	standbyStep  = 256 << 10
+	standbyPause = 2 * time.Millisecond
 )
 
 type standbyState int
@@ -161,6 +168,7 @@ func prepareStandby(path string, size int64) error {
 		if err := writeOut(f, off-step, step); err != nil {
 			return fail(err)
 		}
+		time.Sleep(standbyPause)
 	}
 	if err := f.Sync(); err != nil {
 		return fail(err)
