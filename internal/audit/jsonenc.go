@@ -90,6 +90,15 @@ func appendMember(b []byte, name, value string) []byte {
 	return appendJSONString(b, value)
 }
 
+// appendOmitEmpty appends ,"name":"value" unless value is empty (a member
+// tagged omitempty).
+func appendOmitEmpty(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	return appendMember(b, name, value)
+}
+
 // appendEventBody appends the event's JSON without its chain member and
 // without the closing brace: the writer adds the chain, which it knows only
 // when the event takes its place in the log.
@@ -100,48 +109,28 @@ func appendEventBody(b []byte, ev *Event) ([]byte, error) {
 	if u := ev.UserIdentity; u != nil {
 		b = append(b, `,"userIdentity":{"type":`...)
 		b = appendJSONString(b, u.Type)
-		if u.PrincipalID != "" {
-			b = appendMember(b, "principalId", u.PrincipalID)
-		}
-		if u.ARN != "" {
-			b = appendMember(b, "arn", u.ARN)
-		}
-		if u.AccountID != "" {
-			b = appendMember(b, "accountId", u.AccountID)
-		}
-		if u.AccessKeyID != "" {
-			b = appendMember(b, "accessKeyId", u.AccessKeyID)
-		}
-		if u.UserName != "" {
-			b = appendMember(b, "userName", u.UserName)
-		}
+		b = appendOmitEmpty(b, "principalId", u.PrincipalID)
+		b = appendOmitEmpty(b, "arn", u.ARN)
+		b = appendOmitEmpty(b, "accountId", u.AccountID)
+		b = appendOmitEmpty(b, "accessKeyId", u.AccessKeyID)
+		b = appendOmitEmpty(b, "userName", u.UserName)
 		if len(u.SessionContext) > 0 {
 			b = append(b, `,"sessionContext":`...)
 			if b, err = appendRaw(b, u.SessionContext); err != nil {
 				return b, err
 			}
 		}
-		if u.InvokedBy != "" {
-			b = appendMember(b, "invokedBy", u.InvokedBy)
-		}
+		b = appendOmitEmpty(b, "invokedBy", u.InvokedBy)
 		b = append(b, '}')
 	}
 	b = appendMember(b, "eventTime", ev.EventTime)
 	b = appendMember(b, "eventSource", ev.EventSource)
 	b = appendMember(b, "eventName", ev.EventName)
 	b = appendMember(b, "awsRegion", ev.AWSRegion)
-	if ev.SourceIPAddress != "" {
-		b = appendMember(b, "sourceIPAddress", ev.SourceIPAddress)
-	}
-	if ev.UserAgent != "" {
-		b = appendMember(b, "userAgent", ev.UserAgent)
-	}
-	if ev.ErrorCode != "" {
-		b = appendMember(b, "errorCode", ev.ErrorCode)
-	}
-	if ev.ErrorMessage != "" {
-		b = appendMember(b, "errorMessage", ev.ErrorMessage)
-	}
+	b = appendOmitEmpty(b, "sourceIPAddress", ev.SourceIPAddress)
+	b = appendOmitEmpty(b, "userAgent", ev.UserAgent)
+	b = appendOmitEmpty(b, "errorCode", ev.ErrorCode)
+	b = appendOmitEmpty(b, "errorMessage", ev.ErrorMessage)
 	b = append(b, `,"requestParameters":`...)
 	if b, err = appendRaw(b, ev.RequestParameters); err != nil {
 		return b, err
@@ -156,9 +145,7 @@ func appendEventBody(b []byte, ev *Event) ([]byte, error) {
 			return b, err
 		}
 	}
-	if ev.RequestID != "" {
-		b = appendMember(b, "requestID", ev.RequestID)
-	}
+	b = appendOmitEmpty(b, "requestID", ev.RequestID)
 	b = appendMember(b, "eventID", ev.EventID)
 	b = append(b, `,"readOnly":`...)
 	b = strconv.AppendBool(b, ev.ReadOnly)

@@ -254,8 +254,6 @@ func claimedIdentity(r *http.Request) (string, *audit.UserIdentity) {
 	return region, &audit.UserIdentity{Type: "Unknown", AccessKeyID: parts[0]}
 }
 
-// keyResources lists the KMS key ARNs a call touched, from the request's
-// and response's key members.
 // keyMembers are the members of a recorded request or response that name
 // a key.
 type keyMembers struct {
@@ -268,15 +266,16 @@ type keyMembers struct {
 	} `json:"keyMetadata"`
 }
 
+// keyResources lists the KMS key ARNs a call touched, from the request's
+// and response's key members.
 func keyResources(req, resp json.RawMessage, out any, account, region string) []audit.Resource {
 	seen := map[string]bool{}
 	var res []audit.Resource
-	add := func(v any) {
-		s, ok := v.(string)
-		if ok && account != "" && region != "" && looksLikeKeyID(s) {
+	add := func(s string) {
+		if account != "" && region != "" && looksLikeKeyID(s) {
 			s = keyhold.KeyARN(region, account, s)
 		}
-		if !ok || !strings.HasPrefix(s, "arn:") || !strings.Contains(s, ":key/") || seen[s] {
+		if !strings.HasPrefix(s, "arn:") || !strings.Contains(s, ":key/") || seen[s] {
 			return
 		}
 		seen[s] = true
@@ -302,9 +301,7 @@ func keyResources(req, resp json.RawMessage, out any, account, region string) []
 			continue
 		}
 		for _, s := range []string{m.KeyID, m.SourceKeyID, m.DestinationKeyID, m.TargetKeyID, m.KeyMetadata.ARN} {
-			if s != "" {
-				add(s)
-			}
+			add(s)
 		}
 	}
 	// Responses that are not recorded (cryptographic and read-only

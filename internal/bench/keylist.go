@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync/atomic"
 )
@@ -68,14 +69,7 @@ func truncateRef(s string) string {
 // those whose request needs nothing but the key (and the payload).
 var keyListOps = []Op{Encrypt, GenerateDataKey, DescribeKey}
 
-func isKeyListOp(op Op) bool {
-	for _, o := range keyListOps {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
+func isKeyListOp(op Op) bool { return slices.Contains(keyListOps, op) }
 
 // keyList hands out the keys of Workload.Keys: request i of the run (over
 // all workers) gets key (start + i) mod n, so no key comes twice before
@@ -86,8 +80,8 @@ type keyList struct {
 	keys  []string
 	start uint64
 	next  atomic.Uint64
-	// bodies are the JSON request bodies around the key: prefix + key +
-	// suffix[op].
+	// suffix[op] follows the key in op's request body (body: keyListPrefix
+	// + key + suffix[op]).
 	suffix [numOps][]byte
 }
 

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -186,4 +187,38 @@ func BenchmarkKeyListRequest(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzReadKeyList: whatever a key list file holds, ReadKeyList returns an
+// error or keys that each go into every request body as valid JSON whose
+// KeyId is the key itself.
+func FuzzReadKeyList(f *testing.F) {
+	for _, s := range []string{
+		"1234abcd-12ab-34cd-56ef-1234567890ab\n",
+		"# keys\n\narn:aws:kms:us-east-1:111122223333:key/k1\r\nalias/x\n",
+		"bad\"key\n", "", "\n\n", "a\x00b", strings.Repeat("k", maxKeyRef+1),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		keys, err := ReadKeyList(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		if len(keys) == 0 {
+			t.Fatal("no error and no keys")
+		}
+		l := newKeyList(keys, []byte("payload"))
+		for _, k := range keys {
+			if k == "" || strings.HasPrefix(k, "#") || k != strings.TrimSpace(k) {
+				t.Fatalf("key %q: a blank, comment or untrimmed line came through", k)
+			}
+			for _, op := range keyListOps {
+				var body struct{ KeyId string }
+				if err := json.Unmarshal(l.body(op, k), &body); err != nil || body.KeyId != k {
+					t.Fatalf("%s body for key %q: %s (KeyId %q, %v)", op, k, l.body(op, k), body.KeyId, err)
+				}
+			}
+		}
+	})
 }

@@ -36,12 +36,6 @@ func runAudit(ctx context.Context, args []string, env *Env) error {
 	return fmt.Errorf("unknown subcommand %q; use verify or lookup", args[0])
 }
 
-func newFlagSet(name string, env *Env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	return fs
-}
-
 // errVerifyFailed makes `keyhold audit verify` exit non-zero after it has
 // printed what is wrong.
 var errVerifyFailed = errors.New("the audit trail is damaged (see above)")

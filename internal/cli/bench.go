@@ -83,8 +83,7 @@ func runBench(ctx context.Context, args []string, env *Env) error {
 		getenv = func(string) string { return "" }
 	}
 	var f benchFlags
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs := newFlagSet("bench", env)
 	fs.StringVar(&f.endpoint, "endpoint", "", "KMS endpoint URL (default $AWS_ENDPOINT_URL_KMS, $AWS_ENDPOINT_URL or http://"+defaultListen+")")
 	fs.StringVar(&f.region, "region", "", "region to sign for (default $AWS_REGION, $AWS_DEFAULT_REGION or us-east-1)")
 	fs.StringVar(&f.profile, "profile", "", "profile of the shared credentials file (default: the access key variables, else $AWS_PROFILE or default)")
@@ -103,15 +102,8 @@ func runBench(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&f.emptyServer, "empty-server", "", "run the empty comparison server on `ADDR` (host:port) until interrupted")
 	fs.StringVar(&f.xksPath, "xks-path", "", "XKS mode: the proxy's URI path (e.g. /example/kms/xks/v1); --endpoint is then the proxy, the credentials its XKS credential, --op Encrypt and/or Decrypt")
 	fs.StringVar(&f.xksKey, "xks-key", "", "XKS mode: the external key id")
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), benchUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseCommand(fs, args, benchUsage); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q; see keyhold bench -h", fs.Arg(0))
 	}
 	if f.emptyServer != "" {
 		var others []string

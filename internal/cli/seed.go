@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -63,8 +62,7 @@ type seedResult struct {
 
 func runSeed(ctx context.Context, args []string, env *Env) error {
 	var f seedFlags
-	fs := flag.NewFlagSet("bench seed", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs := newFlagSet("bench seed", env)
 	fs.StringVar(&f.data, "data", defaultData, "data directory of the (stopped) keyhold serve")
 	fs.IntVar(&f.count, "count", 0, "number of keys to create (required)")
 	fs.StringVar(&f.region, "region", "us-east-1", "region of the keys")
@@ -72,15 +70,8 @@ func runSeed(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&f.keysOut, "keys-out", "", "write the ARN of every created key to `FILE`, one a line (for keyhold bench --keys)")
 	fs.IntVar(&f.batch, "batch", 5000, "keys per SQLite transaction")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object")
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), seedUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseCommand(fs, args, seedUsage); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q; see keyhold bench seed -h", fs.Arg(0))
 	}
 	var errs []error
 	if f.count < 1 || f.count > maxSeedCount {
@@ -138,7 +129,7 @@ func seed(ctx context.Context, f seedFlags, env *Env) (*seedResult, error) {
 	var batcher *seedStore
 	cfg := &Config{Data: f.data, AccountID: f.accountID, LogLevel: "info", NoAudit: true,
 		wrapStore: func(st *sqlite.Store) keyhold.Store {
-			batcher = &seedStore{Store: st, bulk: st}
+			batcher = &seedStore{Store: st}
 			return batcher
 		}}
 	cfg.applyDefaults(false)
@@ -156,7 +147,7 @@ func seed(ctx context.Context, f seedFlags, env *Env) (*seedResult, error) {
 	if err := checkSeedAccount(ctx, s); err != nil {
 		return nil, err
 	}
-	if err := batcher.bulk.SetWriterCache(ctx, seedCacheMiB); err != nil {
+	if err := batcher.SetWriterCache(ctx, seedCacheMiB); err != nil {
 		return nil, err
 	}
 
@@ -268,8 +259,7 @@ func checkSeedAccount(ctx context.Context, s *server) error {
 // queue in one transaction. CreateKey's callers must call flush before
 // they count a key as created. One goroutine at a time may use it.
 type seedStore struct {
-	keyhold.Store
-	bulk    *sqlite.Store
+	*sqlite.Store
 	pending []sqlite.NewKey
 }
 
@@ -279,7 +269,7 @@ func (s *seedStore) CreateKey(_ context.Context, k *keyhold.Key, tags []keyhold.
 }
 
 func (s *seedStore) flush(ctx context.Context) error {
-	err := s.bulk.CreateKeys(ctx, s.pending)
+	err := s.CreateKeys(ctx, s.pending)
 	clear(s.pending)
 	s.pending = s.pending[:0]
 	return err

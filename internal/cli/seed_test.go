@@ -23,7 +23,8 @@ import (
 	"github.com/keyhold/keyhold/internal/store/sqlite"
 )
 
-// seedOutput is `keyhold bench seed --json`.
+// seedOutput is `keyhold bench seed --json`, written out here rather than
+// shared with seed.go, so that a renamed JSON member fails the test.
 type seedOutput struct {
 	Data          string  `json:"data"`
 	AccountID     string  `json:"account_id"`

@@ -14,7 +14,6 @@ import (
 // costs seconds of CPU; see migration 0008).
 func TestQueriesUseIndexes(t *testing.T) {
 	s := openTemp(t)
-	ctx := context.Background()
 	now, _ := encodeTime(time.Now())
 	for _, q := range []struct {
 		name, sql string
@@ -26,21 +25,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"KeyStats next rotation", nextRotationSQL, nil, []string{"keys_rotation_due"}},
 		{"KeyStats counts", keyCountsSQL, nil, []string{"COVERING INDEX keys_state_spec"}},
 	} {
-		rows, err := s.reader.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.sql, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		p := strings.Join(plan, "; ")
+		p := queryPlan(t, s, q.sql, q.args...)
 		for _, w := range q.want {
 			if !strings.Contains(p, w) {
 				t.Errorf("%s: plan %q does not use %s", q.name, p, w)
@@ -48,4 +33,27 @@ func TestQueriesUseIndexes(t *testing.T) {
 		}
 		t.Logf("%s: %s", q.name, p)
 	}
+}
+
+// queryPlan returns SQLite's plan for query, its steps joined with "; ".
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.reader.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
 }

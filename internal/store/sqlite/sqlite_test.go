@@ -91,22 +91,8 @@ func TestPragmas(t *testing.T) {
 		}
 	})
 	t.Run("ListKeys uses the index", func(t *testing.T) {
-		rows, err := s.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT `+keyColumns+` FROM keys
+		joined := queryPlan(t, s, `SELECT `+keyColumns+` FROM keys
 			WHERE account = ? AND region = ? AND id > ? ORDER BY id LIMIT ?`, "a", "r", "", 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		joined := strings.Join(plan, "; ")
 		if !strings.Contains(joined, "keys_account_region_id") || strings.Contains(joined, "TEMP B-TREE") {
 			t.Errorf("query plan %q: want a search on keys_account_region_id without a sort", joined)
 		}
